@@ -1,0 +1,53 @@
+# The README's two commands are `make synth` and `make test`; both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Node.js 22 from the npm `node` package comes first, so the CDK CLI and the jsii runtime
+# behind aws-cdk-lib use a supported Node even where the system one is older.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+PYTEST_ARGS ?=
+
+.PHONY: setup synth test lint format typecheck clean bench
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Synthesize every sample stack (cdk-nag runs inside synth) and print a summary per stack.
+synth: setup
+	rm -rf cdk.out
+	cdk synth --quiet --no-notices --no-version-reporting
+	$(BIN)/python scripts/summarize.py cdk.out
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+typecheck: setup
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Lint, type-check, then the test suite (cfn-lint and cdk-nag run on every template).
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

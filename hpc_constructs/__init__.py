@@ -1,0 +1,5 @@
+"""hpc-constructs: AWS CDK v2 constructs for high-performance computing on AWS."""
+
+from hpc_constructs.errors import HpcValidationError, Problem, Validator
+
+__all__ = ["HpcValidationError", "Problem", "Validator"]

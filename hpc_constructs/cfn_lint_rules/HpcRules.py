@@ -1,0 +1,177 @@
+"""cfn-lint rules for HPC invariants the CloudFormation resource schemas do not enumerate.
+
+Use on any template: ``cfn-lint --append-rules $(python -c 'import hpc_constructs.cfn_lint_rules
+as r; print(r.__path__[0])') template.json``. Rules (ids in cfn-lint's custom E9xxx range):
+
+- E9101: FSx for Lustre deployment type, storage type, capacity steps and per-unit throughput.
+- E9102: EC2 launch-template EFA interfaces (types, primary interface, one EFA per card, no IP
+  on efa-only interfaces).
+- E9103: AWS Batch multi-node job node ranges (main node, at most five ranges, full coverage).
+
+The facts come from ``hpc_constructs/limits.py``, loaded by file path so that linting does not
+import the CDK.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cfnlint.rules import CloudFormationLintRule, RuleMatch
+
+
+def _load_limits() -> ModuleType:
+    name = "hpc_constructs_limits_for_cfn_lint"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parent.parent / "limits.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+limits = _load_limits()
+
+
+def _literal_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _literal_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class LustreSizing(CloudFormationLintRule):  # type: ignore[misc]
+    id = "E9101"
+    shortdesc = "FSx for Lustre deployment type, capacity and throughput"
+    description = (
+        "Checks DeploymentType, StorageType, StorageCapacity steps and PerUnitStorageThroughput "
+        "of Lustre file systems against the values FSx accepts."
+    )
+    source_url = "https://docs.aws.amazon.com/fsx/latest/APIReference/API_CreateFileSystem.html"
+    tags = ["resources", "fsx", "hpc"]  # noqa: RUF012 (cfn-lint API)
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches: list[RuleMatch] = []
+        for name, resource in cfn.get_resources(["AWS::FSx::FileSystem"]).items():
+            props = resource.get("Properties") or {}
+            if props.get("FileSystemType") != "LUSTRE":
+                continue
+            lustre = props.get("LustreConfiguration") or {}
+            if not isinstance(lustre, dict):
+                continue
+            raw = {
+                "DeploymentType": lustre.get("DeploymentType"),
+                "StorageType": props.get("StorageType"),
+                "StorageCapacity": props.get("StorageCapacity"),
+                "PerUnitStorageThroughput": lustre.get("PerUnitStorageThroughput"),
+                "DriveCacheType": lustre.get("DriveCacheType"),
+            }
+            # Skip anything computed at deploy time (Ref, Fn::If ...).
+            if any(isinstance(v, (dict, list)) for v in raw.values()):
+                continue
+            problems = limits.lustre_problems(
+                deployment_type=_literal_str(raw["DeploymentType"]),
+                storage_type=_literal_str(raw["StorageType"]),
+                storage_capacity_gib=_literal_int(raw["StorageCapacity"]),
+                per_unit_storage_throughput=_literal_int(raw["PerUnitStorageThroughput"]),
+                drive_cache_type=_literal_str(raw["DriveCacheType"]),
+            )
+            for prop, value, allowed in problems:
+                path: list[str | int] = ["Resources", name, "Properties"]
+                if prop in ("DeploymentType", "PerUnitStorageThroughput", "DriveCacheType"):
+                    path.append("LustreConfiguration")
+                path.append(prop)
+                matches.append(
+                    RuleMatch(path, f"Lustre {prop} {value!r} is invalid; allowed: {allowed}")
+                )
+        return matches
+
+
+class EfaInterfaces(CloudFormationLintRule):  # type: ignore[misc]
+    id = "E9102"
+    shortdesc = "EFA network interfaces in launch templates"
+    description = (
+        "Checks launch-template network interfaces: InterfaceType is interface, efa or "
+        "efa-only; the primary interface is card 0 device 0 and not efa-only; at most one EFA "
+        "per network card; efa-only interfaces carry no IP address."
+    )
+    source_url = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html"
+    tags = ["resources", "ec2", "efa", "hpc"]  # noqa: RUF012 (cfn-lint API)
+
+    _IP_KEYS = (
+        "PrivateIpAddress",
+        "PrivateIpAddresses",
+        "SecondaryPrivateIpAddressCount",
+        "Ipv6AddressCount",
+        "Ipv6Addresses",
+        "AssociatePublicIpAddress",
+    )
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches: list[RuleMatch] = []
+        for name, resource in cfn.get_resources(["AWS::EC2::LaunchTemplate"]).items():
+            data = (resource.get("Properties") or {}).get("LaunchTemplateData") or {}
+            interfaces = data.get("NetworkInterfaces") if isinstance(data, dict) else None
+            if not isinstance(interfaces, list) or not interfaces:
+                continue
+            views = []
+            for itf in interfaces:
+                if not isinstance(itf, dict):
+                    break
+                card = _literal_int(itf.get("NetworkCardIndex", 0))
+                device = _literal_int(itf.get("DeviceIndex", 0))
+                kind = itf.get("InterfaceType", "interface")
+                if card is None or device is None or not isinstance(kind, str):
+                    break
+                has_ip = any(itf.get(k) not in (None, False, 0, []) for k in self._IP_KEYS)
+                views.append(limits.InterfaceView(card, device, kind, has_ip))
+            else:
+                path = ["Resources", name, "Properties", "LaunchTemplateData", "NetworkInterfaces"]
+                for problem in limits.efa_layout_problems(views):
+                    matches.append(RuleMatch(path, f"EFA interface layout: {problem}"))
+        return matches
+
+
+class BatchNodeRanges(CloudFormationLintRule):  # type: ignore[misc]
+    id = "E9103"
+    shortdesc = "AWS Batch multi-node job node ranges"
+    description = (
+        "Checks a multinode job definition: MainNode is below NumNodes, at most five node "
+        "ranges, each range within the job, and together they cover every node."
+    )
+    source_url = "https://docs.aws.amazon.com/batch/latest/userguide/multi-node-parallel-jobs.html"
+    tags = ["resources", "batch", "hpc"]  # noqa: RUF012 (cfn-lint API)
+
+    def match(self, cfn: Any) -> list[RuleMatch]:
+        matches: list[RuleMatch] = []
+        for name, resource in cfn.get_resources(["AWS::Batch::JobDefinition"]).items():
+            props = resource.get("Properties") or {}
+            if str(props.get("Type", "")).lower() != "multinode":
+                continue
+            node_props = props.get("NodeProperties") or {}
+            num = _literal_int(node_props.get("NumNodes"))
+            main = _literal_int(node_props.get("MainNode", 0))
+            ranges = node_props.get("NodeRangeProperties")
+            if num is None or main is None or not isinstance(ranges, list):
+                continue
+            targets = [r.get("TargetNodes") for r in ranges if isinstance(r, dict)]
+            if not all(isinstance(t, str) for t in targets):
+                continue
+            path = ["Resources", name, "Properties", "NodeProperties"]
+            for problem in limits.node_range_problems(num, main, targets):
+                matches.append(RuleMatch(path, f"Multi-node job: {problem}"))
+        return matches

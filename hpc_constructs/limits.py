@@ -1,0 +1,251 @@
+"""AWS limits the constructs and the cfn-lint rule pack both enforce, as pure functions.
+
+This module imports nothing but the standard library, so the cfn-lint rules in
+``hpc_constructs/cfn_lint_rules`` can load it without starting the CDK. Each function returns a
+list of problem descriptions (empty when the input is valid). Sources are named per rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# --- FSx for Lustre -------------------------------------------------------------------------
+# Source: botocore fsx service model (CreateFileSystemRequest.StorageCapacity,
+# CreateFileSystemLustreConfiguration.PerUnitStorageThroughput/DeploymentType/DriveCacheType),
+# FSx for Lustre User Guide "Performance"; cross-checked against aws-cdk-lib 2.275
+# LustreFileSystem validation and ParallelCluster 3.16 fsx_validators.
+
+LUSTRE_DEPLOYMENT_TYPES = ("SCRATCH_1", "SCRATCH_2", "PERSISTENT_1", "PERSISTENT_2")
+LUSTRE_STORAGE_TYPES = ("SSD", "HDD", "INTELLIGENT_TIERING")
+
+#: Valid PerUnitStorageThroughput (MB/s/TiB) per (deployment type, storage type).
+LUSTRE_PER_UNIT_THROUGHPUT: Mapping[tuple[str, str], tuple[int, ...]] = {
+    ("PERSISTENT_1", "SSD"): (50, 100, 200),
+    ("PERSISTENT_1", "HDD"): (12, 40),
+    ("PERSISTENT_2", "SSD"): (125, 250, 500, 1000),
+}
+
+#: Baseline throughput per TiB of SCRATCH file systems (MB/s/TiB), FSx Lustre User Guide.
+LUSTRE_SCRATCH_BASELINE_PER_TIB = {"SCRATCH_1": 200, "SCRATCH_2": 200}
+
+#: Metadata IOPS a PERSISTENT_2 SSD file system may provision (USER_PROVISIONED mode):
+#: 1500, 3000, 6000, 12000, then multiples of 12000 up to 192000 (botocore fsx model).
+LUSTRE_METADATA_IOPS_SSD: tuple[int, ...] = (1500, 3000, 6000, *range(12000, 192001, 12000))
+#: Intelligent-Tiering file systems: 6000 or 12000 (FSx API reference).
+LUSTRE_METADATA_IOPS_INTELLIGENT_TIERING: tuple[int, ...] = (6000, 12000)
+
+LUSTRE_MAX_DATA_REPOSITORY_ASSOCIATIONS = 8
+LUSTRE_BACKUP_RETENTION_DAYS = (0, 90)
+LUSTRE_IMPORTED_FILE_CHUNK_SIZE_MIB = (1, 512_000)
+
+
+def lustre_capacity_rule(deployment_type: str, storage_type: str, per_unit: int | None) -> str:
+    """Human-readable rule for valid StorageCapacity (GiB) of a deployment/storage type."""
+    if storage_type == "HDD":
+        if per_unit == 12:
+            return "a multiple of 6000 GiB for HDD at 12 MB/s/TiB"
+        return "a multiple of 1800 GiB for HDD at 40 MB/s/TiB"
+    if deployment_type == "SCRATCH_1":
+        return "1200, 2400, or a multiple of 3600 GiB"
+    return "1200, 2400, or a multiple of 2400 GiB"
+
+
+def lustre_capacity_ok(
+    deployment_type: str, storage_type: str, capacity: int, per_unit: int | None
+) -> bool:
+    if capacity <= 0:
+        return False
+    if storage_type == "HDD":
+        step = 6000 if per_unit == 12 else 1800
+        return capacity % step == 0
+    if storage_type == "INTELLIGENT_TIERING":
+        return True  # elastic storage: capacity is not provisioned
+    if capacity in (1200, 2400):
+        return True
+    step = 3600 if deployment_type == "SCRATCH_1" else 2400
+    return capacity % step == 0
+
+
+def lustre_valid_capacities(
+    deployment_type: str, storage_type: str, per_unit: int | None, up_to: int
+) -> list[int]:
+    """Every valid capacity (GiB) up to ``up_to``, smallest first."""
+    if storage_type == "HDD":
+        step = 6000 if per_unit == 12 else 1800
+        return list(range(step, up_to + 1, step))
+    step = 3600 if deployment_type == "SCRATCH_1" else 2400
+    values = {1200, 2400, *range(step, up_to + 1, step)}
+    return sorted(v for v in values if v <= up_to)
+
+
+def lustre_problems(
+    *,
+    deployment_type: str | None,
+    storage_type: str | None,
+    storage_capacity_gib: int | None,
+    per_unit_storage_throughput: int | None,
+    drive_cache_type: str | None = None,
+) -> list[tuple[str, Any, str]]:
+    """Problems as ``(property, value, allowed)`` for a Lustre file system's sizing props.
+
+    ``None`` means "not set" (CloudFormation's default applies: SCRATCH_1 and SSD).
+    """
+    problems: list[tuple[str, Any, str]] = []
+    deployment = deployment_type or "SCRATCH_1"
+    storage = storage_type or "SSD"
+    if deployment not in LUSTRE_DEPLOYMENT_TYPES:
+        problems.append(
+            ("DeploymentType", deployment, "one of " + ", ".join(LUSTRE_DEPLOYMENT_TYPES))
+        )
+        return problems
+    if storage not in LUSTRE_STORAGE_TYPES:
+        problems.append(("StorageType", storage, "one of " + ", ".join(LUSTRE_STORAGE_TYPES)))
+        return problems
+    if storage == "HDD" and deployment != "PERSISTENT_1":
+        problems.append(
+            ("StorageType", storage, "SSD for " + deployment + " (HDD needs PERSISTENT_1)")
+        )
+    if storage == "INTELLIGENT_TIERING" and deployment != "PERSISTENT_2":
+        problems.append(
+            (
+                "StorageType",
+                storage,
+                "SSD for " + deployment + " (INTELLIGENT_TIERING needs PERSISTENT_2)",
+            )
+        )
+    if drive_cache_type is not None and storage != "HDD":
+        problems.append(("DriveCacheType", drive_cache_type, "unset unless StorageType is HDD"))
+    if deployment.startswith("SCRATCH"):
+        if per_unit_storage_throughput is not None:
+            problems.append(
+                ("PerUnitStorageThroughput", per_unit_storage_throughput, f"unset for {deployment}")
+            )
+    elif storage != "INTELLIGENT_TIERING":
+        allowed = LUSTRE_PER_UNIT_THROUGHPUT.get((deployment, storage), ())
+        if per_unit_storage_throughput not in allowed:
+            problems.append(
+                (
+                    "PerUnitStorageThroughput",
+                    per_unit_storage_throughput,
+                    f"one of {', '.join(str(a) for a in allowed)} MB/s/TiB for {deployment} {storage}",
+                )
+            )
+    if (
+        storage_capacity_gib is not None
+        and storage != "INTELLIGENT_TIERING"
+        and not lustre_capacity_ok(
+            deployment, storage, storage_capacity_gib, per_unit_storage_throughput
+        )
+    ):
+        problems.append(
+            (
+                "StorageCapacity",
+                storage_capacity_gib,
+                lustre_capacity_rule(deployment, storage, per_unit_storage_throughput)
+                + f" for {deployment}",
+            )
+        )
+    return problems
+
+
+# --- EFA network interfaces -----------------------------------------------------------------
+# Source: EC2 User Guide "Maximize network bandwidth on accelerated instances"
+# (efa-acc-inst-types), CloudFormation AWS::EC2::LaunchTemplate NetworkInterface docs, botocore
+# ec2 LaunchTemplateInstanceNetworkInterfaceSpecificationRequest.
+
+EFA_INTERFACE_TYPES = ("interface", "efa", "efa-only")
+
+
+@dataclass(frozen=True)
+class InterfaceView:
+    """The fields of one launch-template network interface that the EFA rules look at."""
+
+    network_card_index: int
+    device_index: int
+    interface_type: str
+    has_ip_settings: bool = False
+
+
+def efa_layout_problems(interfaces: Sequence[InterfaceView]) -> list[str]:
+    """Problems in a launch template's network-interface list under AWS's EFA rules."""
+    problems: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    efa_per_card: dict[int, int] = {}
+    for itf in interfaces:
+        where = f"card {itf.network_card_index} device {itf.device_index}"
+        if itf.interface_type not in EFA_INTERFACE_TYPES:
+            problems.append(
+                f"{where}: InterfaceType {itf.interface_type!r} is not one of {', '.join(EFA_INTERFACE_TYPES)}"
+            )
+        key = (itf.network_card_index, itf.device_index)
+        if key in seen:
+            problems.append(f"{where}: two interfaces use the same network card and device index")
+        seen.add(key)
+        if itf.interface_type in ("efa", "efa-only"):
+            efa_per_card[itf.network_card_index] = efa_per_card.get(itf.network_card_index, 0) + 1
+        if itf.interface_type == "efa-only":
+            if key == (0, 0):
+                problems.append(f"{where}: the primary interface cannot be efa-only")
+            if itf.has_ip_settings:
+                problems.append(f"{where}: an efa-only interface cannot carry IP addresses")
+    for card, count in sorted(efa_per_card.items()):
+        if count > 1:
+            problems.append(
+                f"card {card}: {count} EFA interfaces; at most one EFA per network card"
+            )
+    if interfaces and (0, 0) not in seen:
+        problems.append("no primary interface at network card 0, device index 0")
+    return problems
+
+
+# --- AWS Batch multi-node parallel jobs -----------------------------------------------------
+# Source: botocore batch model NodeProperties / NodeRangeProperty; AWS Batch User Guide
+# "Multi-node parallel jobs" (up to five node groups; ranges must account for all nodes).
+
+BATCH_MAX_NODE_RANGES = 5
+BATCH_MAX_NODES = 1000
+
+
+def parse_target_nodes(target: str, num_nodes: int) -> tuple[int, int] | None:
+    """Parse ``"a:b"`` / ``":b"`` / ``"a:"`` / ``"a"`` into an inclusive range, or None."""
+    text = target.strip()
+    if ":" not in text:
+        return (int(text), int(text)) if text.isdigit() else None
+    start_text, end_text = text.split(":", 1)
+    if (start_text and not start_text.isdigit()) or (end_text and not end_text.isdigit()):
+        return None
+    start = int(start_text) if start_text else 0
+    end = int(end_text) if end_text else num_nodes - 1
+    return (start, end)
+
+
+def node_range_problems(num_nodes: int, main_node: int, target_nodes: Iterable[str]) -> list[str]:
+    """Problems with a multi-node job's node count, main node and node ranges."""
+    problems: list[str] = []
+    targets = list(target_nodes)
+    if not 1 <= num_nodes <= BATCH_MAX_NODES:
+        problems.append(f"NumNodes {num_nodes} must be 1 to {BATCH_MAX_NODES}")
+    if not 0 <= main_node < max(num_nodes, 1):
+        problems.append(f"MainNode {main_node} must be less than NumNodes {num_nodes}")
+    if not targets:
+        problems.append("at least one node range is required")
+    if len(targets) > BATCH_MAX_NODE_RANGES:
+        problems.append(f"{len(targets)} node ranges; at most {BATCH_MAX_NODE_RANGES} are allowed")
+    covered: set[int] = set()
+    for target in targets:
+        parsed = parse_target_nodes(target, num_nodes)
+        if parsed is None:
+            problems.append(f"TargetNodes {target!r} is not a range like '0:3', ':3' or '4:'")
+            continue
+        start, end = parsed
+        if start > end or end >= num_nodes:
+            problems.append(f"TargetNodes {target!r} is outside nodes 0:{num_nodes - 1}")
+            continue
+        covered.update(range(start, end + 1))
+    missing = sorted(set(range(num_nodes)) - covered)
+    if targets and missing and len(missing) < num_nodes + 1:
+        shown = ", ".join(str(m) for m in missing[:10]) + (" ..." if len(missing) > 10 else "")
+        problems.append(f"node ranges leave nodes {shown} without a container")
+    return problems

@@ -1,0 +1,20 @@
+"""Shared pytest fixtures; the reusable helpers live in ``tests/harness.py``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `stacks/` and `app.py` live at the repository root
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture
+def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Syrupy snapshot stored as pretty JSON (mask asset hashes first: harness.mask_hashes)."""
+    return snapshot.use_extension(JSONSnapshotExtension)
