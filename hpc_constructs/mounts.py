@@ -1,0 +1,63 @@
+"""What compute constructs need to know about a Lustre file system to reach and mount it.
+
+``LustreScratch``, aws-cdk-lib's ``fsx.LustreFileSystem`` and file systems imported with
+``LustreScratch.from_attributes`` all satisfy :class:`LustreFileSystemLike`, so fleets, Batch
+compute environments and DataSync locations accept any of them.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Protocol, runtime_checkable
+
+from aws_cdk import aws_ec2 as ec2
+
+#: Lustre client traffic: TCP 988 (LNET) and 1018-1023, per the FSx for Lustre User Guide
+#: ("File system access control with Amazon VPC"). Nothing wider is opened.
+LUSTRE_PORTS: tuple[ec2.Port, ...] = (ec2.Port.tcp(988), ec2.Port.tcp_range(1018, 1023))
+
+
+@runtime_checkable
+class LustreFileSystemLike(Protocol):
+    """A Lustre file system a client can mount: id, DNS name, mount name and connections."""
+
+    @property
+    def file_system_id(self) -> str: ...
+
+    @property
+    def dns_name(self) -> str: ...
+
+    @property
+    def mount_name(self) -> str: ...
+
+    @property
+    def connections(self) -> ec2.Connections: ...
+
+
+def allow_lustre_clients(file_system: LustreFileSystemLike, clients: ec2.IConnectable) -> None:
+    """Open exactly the Lustre ports from ``clients`` to ``file_system`` (and back)."""
+    for port in LUSTRE_PORTS:
+        file_system.connections.allow_from(clients, port, "Lustre client traffic")
+
+
+def lustre_mount_commands(
+    file_system: LustreFileSystemLike,
+    mount_point: str,
+    *,
+    options: str = "relatime,flock",
+) -> list[str]:
+    """Shell lines that install the Lustre client (Amazon Linux 2023) and mount at boot.
+
+    The mount is written to ``/etc/fstab`` with ``_netdev`` so it returns after a reboot.
+    """
+    mount = shlex.quote(mount_point)
+    source = f"{file_system.dns_name}@tcp:/{file_system.mount_name}"
+    return [
+        "# FSx for Lustre client and mount (hpc-constructs)",
+        "if ! command -v mount.lustre >/dev/null 2>&1; then dnf install -y lustre-client; fi",
+        f"mkdir -p {mount}",
+        f"grep -q ' {mount_point} lustre ' /etc/fstab || "
+        f"echo '{source} {mount_point} lustre defaults,_netdev,{options} 0 0' >> /etc/fstab",
+        f"for i in 1 2 3 4 5; do mount {mount} && break; sleep 10; done",
+        f"mountpoint -q {mount}",
+    ]
