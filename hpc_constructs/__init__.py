@@ -1,6 +1,34 @@
 """hpc-constructs: AWS CDK v2 constructs for high-performance computing on AWS."""
 
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
+from hpc_constructs.catalog import (
+    EfaInterface,
+    InstanceCatalog,
+    InstanceSpec,
+    InstanceTypeCatalog,
+    NetworkCardSpec,
+    UnknownInstanceTypeError,
+    efa_device_paths,
+    offered_in,
+    plan_efa_interfaces,
+    supports_placement,
+)
 from hpc_constructs.errors import HpcValidationError, Problem, Validator
 
-__all__ = ["CapacityKind", "FleetCapacity", "HpcValidationError", "Problem", "Validator"]
+__all__ = [
+    "CapacityKind",
+    "EfaInterface",
+    "FleetCapacity",
+    "HpcValidationError",
+    "InstanceCatalog",
+    "InstanceSpec",
+    "InstanceTypeCatalog",
+    "NetworkCardSpec",
+    "Problem",
+    "UnknownInstanceTypeError",
+    "Validator",
+    "efa_device_paths",
+    "offered_in",
+    "plan_efa_interfaces",
+    "supports_placement",
+]
