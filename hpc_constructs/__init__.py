@@ -14,16 +14,19 @@ from hpc_constructs.catalog import (
     supports_placement,
 )
 from hpc_constructs.errors import HpcValidationError, Problem, Validator
+from hpc_constructs.network import FabricEndpoint, NetworkFabric
 
 __all__ = [
     "CapacityKind",
     "EfaInterface",
+    "FabricEndpoint",
     "FleetCapacity",
     "HpcValidationError",
     "InstanceCatalog",
     "InstanceSpec",
     "InstanceTypeCatalog",
     "NetworkCardSpec",
+    "NetworkFabric",
     "Problem",
     "UnknownInstanceTypeError",
     "Validator",
