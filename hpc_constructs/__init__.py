@@ -14,10 +14,18 @@ from hpc_constructs.catalog import (
     supports_placement,
 )
 from hpc_constructs.errors import HpcValidationError, Problem, Validator
+from hpc_constructs.lustre import (
+    DataRepository,
+    LustreMetadataConfiguration,
+    LustreReadCache,
+    LustreScratch,
+    LustreScratchBase,
+)
 from hpc_constructs.network import FabricEndpoint, NetworkFabric
 
 __all__ = [
     "CapacityKind",
+    "DataRepository",
     "EfaInterface",
     "FabricEndpoint",
     "FleetCapacity",
@@ -25,6 +33,10 @@ __all__ = [
     "InstanceCatalog",
     "InstanceSpec",
     "InstanceTypeCatalog",
+    "LustreMetadataConfiguration",
+    "LustreReadCache",
+    "LustreScratch",
+    "LustreScratchBase",
     "NetworkCardSpec",
     "NetworkFabric",
     "Problem",

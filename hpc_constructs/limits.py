@@ -150,6 +150,67 @@ def lustre_problems(
     return problems
 
 
+#: Lustre versions FSx accepts (FileSystemTypeVersion), botocore fsx model.
+LUSTRE_FILE_SYSTEM_TYPE_VERSIONS = ("2.10", "2.12", "2.15")
+#: Data repository associations need Lustre 2.12 or 2.15 and are not offered on SCRATCH_1
+#: (FSx API reference, CreateDataRepositoryAssociation).
+LUSTRE_DRA_FILE_SYSTEM_TYPE_VERSIONS = ("2.12", "2.15")
+LUSTRE_DRA_EVENTS = ("NEW", "CHANGED", "DELETED")
+#: Intelligent-Tiering ThroughputCapacity (MBps): 4000 or a multiple of 4000 (CloudFormation
+#: AWS::FSx::FileSystem LustreConfiguration doc; botocore shape minimum 4000), up to 2,000,000.
+LUSTRE_IT_THROUGHPUT_STEP_MBPS = 4000
+LUSTRE_IT_MAX_THROUGHPUT_MBPS = 2_000_000
+LUSTRE_READ_CACHE_SIZING_MODES = (
+    "NO_CACHE",
+    "USER_PROVISIONED",
+    "PROPORTIONAL_TO_THROUGHPUT_CAPACITY",
+)
+LUSTRE_METADATA_MODES = ("AUTOMATIC", "USER_PROVISIONED")
+
+
+def lustre_baseline_mbps_per_tib(deployment_type: str, per_unit: int | None) -> int | None:
+    """Baseline disk throughput per TiB: PerUnitStorageThroughput, or 200 for SCRATCH."""
+    if deployment_type in LUSTRE_SCRATCH_BASELINE_PER_TIB:
+        return LUSTRE_SCRATCH_BASELINE_PER_TIB[deployment_type]
+    return per_unit
+
+
+def lustre_throughput_mbps(capacity_gib: int, per_tib: int) -> int:
+    """Baseline MB/s = capacity (TiB) x per-unit throughput, with 1 TiB counted as 1000 GiB as
+    in the FSx API's own example (2.4 TiB x 50 MB/s/TiB = 120 MB/s for 2400 GiB)."""
+    return capacity_gib * per_tib // 1000
+
+
+def lustre_capacity_for_throughput(
+    target_mbps: float, deployment_type: str, storage_type: str, per_unit: int | None
+) -> int:
+    """Smallest valid StorageCapacity (GiB) whose baseline throughput is at least ``target_mbps``.
+
+    Raises ``ValueError`` when the deployment/storage type has no fixed per-TiB throughput.
+    """
+    per_tib = lustre_baseline_mbps_per_tib(deployment_type, per_unit)
+    if not per_tib or per_tib <= 0:
+        raise ValueError(f"no baseline throughput per TiB for {deployment_type} {storage_type}")
+    needed = -(-round(target_mbps * 1000) // per_tib)  # ceil(target * 1000 / per_tib)
+    if storage_type == "HDD":
+        step = 6000 if per_unit == 12 else 1800
+        return max(step, -(-needed // step) * step)
+    for small in (1200, 2400):
+        if needed <= small:
+            return small
+    step = 3600 if deployment_type == "SCRATCH_1" else 2400
+    return -(-needed // step) * step
+
+
+def lustre_paths_overlap(first: str, second: str) -> bool:
+    """True when two file-system paths are equal or one contains the other (/a and /a/b)."""
+    a = first.rstrip("/") or "/"
+    b = second.rstrip("/") or "/"
+    if a == b or a == "/" or b == "/":
+        return True
+    return a.startswith(b + "/") or b.startswith(a + "/")
+
+
 # --- EFA network interfaces -----------------------------------------------------------------
 # Source: EC2 User Guide "Maximize network bandwidth on accelerated instances"
 # (efa-acc-inst-types), CloudFormation AWS::EC2::LaunchTemplate NetworkInterface docs, botocore
