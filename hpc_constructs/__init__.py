@@ -14,6 +14,17 @@ from hpc_constructs.catalog import (
     supports_placement,
 )
 from hpc_constructs.errors import HpcValidationError, Problem, Validator
+from hpc_constructs.ingest import (
+    DataIngest,
+    DataSyncDestination,
+    DataSyncSource,
+    DataSyncTransfer,
+    DirectConnectLink,
+    DirectConnectOptions,
+    HdfsNameNode,
+    SnowballImportOptions,
+    VirtualInterfaceOptions,
+)
 from hpc_constructs.lustre import (
     DataRepository,
     LustreMetadataConfiguration,
@@ -25,10 +36,17 @@ from hpc_constructs.network import FabricEndpoint, NetworkFabric
 
 __all__ = [
     "CapacityKind",
+    "DataIngest",
     "DataRepository",
+    "DataSyncDestination",
+    "DataSyncSource",
+    "DataSyncTransfer",
+    "DirectConnectLink",
+    "DirectConnectOptions",
     "EfaInterface",
     "FabricEndpoint",
     "FleetCapacity",
+    "HdfsNameNode",
     "HpcValidationError",
     "InstanceCatalog",
     "InstanceSpec",
@@ -40,8 +58,10 @@ __all__ = [
     "NetworkCardSpec",
     "NetworkFabric",
     "Problem",
+    "SnowballImportOptions",
     "UnknownInstanceTypeError",
     "Validator",
+    "VirtualInterfaceOptions",
     "efa_device_paths",
     "offered_in",
     "plan_efa_interfaces",
