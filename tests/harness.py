@@ -15,8 +15,10 @@ Usage in a test module::
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,10 @@ TEST_ENV = cdk.Environment(account=TEST_ACCOUNT, region=TEST_REGION)
 #: use (hpc6a/hpc6id/hpc7a are not offered in us-east-1), so lint the region the stacks target.
 LINT_REGIONS = [TEST_REGION]
 
+#: Every test app writes its cloud assembly below one directory, removed when the run ends.
+_OUT_ROOT = tempfile.mkdtemp(prefix="hpc-cdk-tests-")
+atexit.register(shutil.rmtree, _OUT_ROOT, True)
+
 
 def make_app(**extra_context: Any) -> cdk.App:
     """An App with cdk.json's context (feature flags, pinned AZs) and asset bundling skipped."""
@@ -48,7 +54,7 @@ def make_app(**extra_context: Any) -> cdk.App:
     # as hand-written (W3010 noise).
     context["aws:cdk:enable-path-metadata"] = True
     context.update(extra_context)
-    outdir = tempfile.mkdtemp(prefix="hpc-cdk-out-")
+    outdir = tempfile.mkdtemp(prefix="app-", dir=_OUT_ROOT)
     return cdk.App(context=context, outdir=outdir)
 
 
