@@ -14,6 +14,7 @@ from hpc_constructs.catalog import (
     supports_placement,
 )
 from hpc_constructs.errors import HpcValidationError, Problem, Validator
+from hpc_constructs.fleet import EfaComputeFleet, ScratchVolume
 from hpc_constructs.ingest import (
     DataIngest,
     DataSyncDestination,
@@ -43,6 +44,7 @@ __all__ = [
     "DataSyncTransfer",
     "DirectConnectLink",
     "DirectConnectOptions",
+    "EfaComputeFleet",
     "EfaInterface",
     "FabricEndpoint",
     "FleetCapacity",
@@ -58,6 +60,7 @@ __all__ = [
     "NetworkCardSpec",
     "NetworkFabric",
     "Problem",
+    "ScratchVolume",
     "SnowballImportOptions",
     "UnknownInstanceTypeError",
     "Validator",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
@@ -168,3 +169,19 @@ class FleetCapacity:
                 capacity_reservation_resource_group_arn=self.resource_group_arn,
             )
         )
+
+    def launch_template_data_overrides(self) -> dict[str, Any]:
+        """The same market options and reservation targeting as CloudFormation-cased
+        ``LaunchTemplateData`` keys, for ``CfnLaunchTemplate.add_property_override`` on an L2
+        launch template (which has no props for them). Empty for On-Demand and Spot."""
+        data: dict[str, Any] = {}
+        if self.is_capacity_block:
+            data["InstanceMarketOptions"] = {"MarketType": "capacity-block"}
+        if self.kind in (CapacityKind.CAPACITY_RESERVATION, CapacityKind.CAPACITY_BLOCK):
+            target: dict[str, str] = {}
+            if self.reservation_id is not None:
+                target["CapacityReservationId"] = self.reservation_id
+            if self.resource_group_arn is not None:
+                target["CapacityReservationResourceGroupArn"] = self.resource_group_arn
+            data["CapacityReservationSpecification"] = {"CapacityReservationTarget": target}
+        return data

@@ -310,3 +310,18 @@ def node_range_problems(num_nodes: int, main_node: int, target_nodes: Iterable[s
         shown = ", ".join(str(m) for m in missing[:10]) + (" ..." if len(missing) > 10 else "")
         problems.append(f"node ranges leave nodes {shown} without a container")
     return problems
+
+
+# --- EBS volumes ------------------------------------------------------------------------------
+# Source: botocore ec2 model CreateVolumeRequest.Size/Iops/Throughput and
+# LaunchTemplateEbsBlockDeviceRequest (API limits current as of botocore 1.44.8); EBS User Guide
+# "Provisioned IOPS SSD volumes" (io2 Block Express, 1,000 IOPS per GiB) and "General Purpose
+# SSD volumes" (gp3: 0.25 MiB/s per provisioned IOPS).
+
+EBS_IO2_SIZE_GIB = (4, 65_536)
+EBS_IO2_IOPS = (100, 256_000)
+EBS_IO2_MAX_IOPS_PER_GIB = 1_000
+EBS_GP3_SIZE_GIB = (1, 65_536)
+EBS_GP3_IOPS = (3_000, 80_000)
+EBS_GP3_THROUGHPUT_MIBPS = (125, 2_000)
+EBS_GP3_MAX_MIBPS_PER_IOPS = 0.25
