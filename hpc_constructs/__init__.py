@@ -1,5 +1,6 @@
 """hpc-constructs: AWS CDK v2 constructs for high-performance computing on AWS."""
 
+from hpc_constructs.batch import BatchMultiNode, NodeRange
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
 from hpc_constructs.catalog import (
     EfaInterface,
@@ -36,6 +37,7 @@ from hpc_constructs.lustre import (
 from hpc_constructs.network import FabricEndpoint, NetworkFabric
 
 __all__ = [
+    "BatchMultiNode",
     "CapacityKind",
     "DataIngest",
     "DataRepository",
@@ -59,6 +61,7 @@ __all__ = [
     "LustreScratchBase",
     "NetworkCardSpec",
     "NetworkFabric",
+    "NodeRange",
     "Problem",
     "ScratchVolume",
     "SnowballImportOptions",
