@@ -35,6 +35,14 @@ from hpc_constructs.lustre import (
     LustreScratchBase,
 )
 from hpc_constructs.network import FabricEndpoint, NetworkFabric
+from hpc_constructs.slurm import (
+    ParallelCluster,
+    PcsCluster,
+    PcsComputeNodeGroup,
+    SlurmComputeResource,
+    SlurmQueue,
+    SlurmStorage,
+)
 
 __all__ = [
     "BatchMultiNode",
@@ -62,8 +70,14 @@ __all__ = [
     "NetworkCardSpec",
     "NetworkFabric",
     "NodeRange",
+    "ParallelCluster",
+    "PcsCluster",
+    "PcsComputeNodeGroup",
     "Problem",
     "ScratchVolume",
+    "SlurmComputeResource",
+    "SlurmQueue",
+    "SlurmStorage",
     "SnowballImportOptions",
     "UnknownInstanceTypeError",
     "Validator",

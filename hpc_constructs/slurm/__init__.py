@@ -1,0 +1,29 @@
+"""Slurm clusters on the library's fabric: AWS ParallelCluster through its CloudFormation custom
+resource (``ParallelCluster``) and AWS PCS, managed Slurm (``PcsCluster``).
+"""
+
+from hpc_constructs.slurm._checks import SlurmStorage
+from hpc_constructs.slurm.parallelcluster import (
+    DEFAULT_PARALLELCLUSTER_VERSION,
+    ParallelCluster,
+    SlurmComputeResource,
+    SlurmQueue,
+)
+from hpc_constructs.slurm.pcs import (
+    DEFAULT_SLURM_VERSION,
+    PCS_SLURM_VERSIONS,
+    PcsCluster,
+    PcsComputeNodeGroup,
+)
+
+__all__ = [
+    "DEFAULT_PARALLELCLUSTER_VERSION",
+    "DEFAULT_SLURM_VERSION",
+    "PCS_SLURM_VERSIONS",
+    "ParallelCluster",
+    "PcsCluster",
+    "PcsComputeNodeGroup",
+    "SlurmComputeResource",
+    "SlurmQueue",
+    "SlurmStorage",
+]

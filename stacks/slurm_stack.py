@@ -1,0 +1,131 @@
+"""Slurm on the HPC fabric: a NetworkFabric, a LustreScratch and an AWS ParallelCluster and/or
+AWS PCS cluster that mount it, all from one ``cdk deploy``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from hpc_constructs import (
+    FleetCapacity,
+    LustreScratch,
+    NetworkFabric,
+    ParallelCluster,
+    PcsCluster,
+    SlurmComputeResource,
+    SlurmQueue,
+    Validator,
+)
+
+
+@dataclass(frozen=True)
+class SlurmClusterConfig:
+    """Choices for :class:`SlurmClusterStack`; override with ``-c SlurmCluster:flavour=pcs``."""
+
+    #: The cluster manager: "parallelcluster", "pcs" or "both".
+    flavour: str = "both"
+
+
+#: hpc7a.96xlarge is offered only in us-east-2b in us-east-2.
+COMPUTE_AZ = "us-east-2b"
+
+
+class SlurmClusterStack(cdk.Stack):
+    """The sample Slurm environment (sample env: account 123456789012, region us-east-2).
+
+    ``config.flavour`` picks the cluster manager: ``"parallelcluster"``, ``"pcs"`` or ``"both"``.
+    The PCS node groups need an AMI with the PCS agent and Slurm 25.11: pass it at deploy time
+    with ``cdk deploy --parameters PcsAmiId=ami-...`` (a PCS sample AMI for trials).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: SlurmClusterConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.config = config or SlurmClusterConfig()
+        flavour = self.config.flavour
+        check = Validator(f"{self.node.path} config")
+        check.one_of("flavour", flavour, ("parallelcluster", "pcs", "both"))
+        check.raise_if_any()
+        self.fabric = NetworkFabric(self, "Fabric", compute_availability_zone=COMPUTE_AZ)
+        self.scratch = LustreScratch(
+            self, "Scratch", vpc=self.fabric.vpc, vpc_subnets=self.fabric.compute_subnets
+        )
+        cdk.Validations.of(self.scratch).acknowledge(
+            cdk.Acknowledgment(
+                id="hpc-constructs:scratchWithoutExport",
+                reason="Sample scratch space for job working files; inputs and results live "
+                "in S3 and are staged by the jobs themselves.",
+            )
+        )
+        self.parallel_cluster: ParallelCluster | None = None
+        self.pcs_cluster: PcsCluster | None = None
+
+        if flavour in ("parallelcluster", "both"):
+            self.parallel_cluster = ParallelCluster(
+                self,
+                "ParallelCluster",
+                vpc=self.fabric.vpc,
+                head_node_subnet=self.fabric.compute_subnet,
+                compute_subnets=self.fabric.compute_subnets,
+                shared_storage=[self.scratch],
+                queues=[
+                    SlurmQueue(
+                        name="cpu",
+                        compute_resources=[
+                            SlurmComputeResource(
+                                name="hpc7a", instance_types=["hpc7a.96xlarge"], max_count=16
+                            )
+                        ],
+                    ),
+                    SlurmQueue(
+                        name="gpu",
+                        compute_resources=[
+                            SlurmComputeResource(
+                                name="p5", instance_types=["p5.48xlarge"], max_count=2
+                            )
+                        ],
+                    ),
+                    SlurmQueue(
+                        name="spot",
+                        compute_resources=[
+                            SlurmComputeResource(
+                                name="c5n",
+                                instance_types=["c5n.18xlarge"],
+                                max_count=8,
+                                capacity=FleetCapacity.spot(),
+                            )
+                        ],
+                    ),
+                ],
+            )
+
+        if flavour in ("pcs", "both"):
+            ami = cdk.CfnParameter(
+                self,
+                "PcsAmiId",
+                type="AWS::EC2::Image::Id",
+                description="AMI of the PCS compute nodes: PCS agent and Slurm 25.11 installed "
+                "(an AWS PCS sample AMI, or one built with the PCS installers)",
+            )
+            self.pcs_cluster = PcsCluster(
+                self,
+                "Pcs",
+                vpc=self.fabric.vpc,
+                subnet=self.fabric.compute_subnet,
+                machine_image=ec2.MachineImage.generic_linux({self.region: ami.value_as_string}),
+                shared_storage=[self.scratch],
+            )
+            mpi = self.pcs_cluster.add_node_group(
+                "Hpc7a", instance_types=["hpc7a.96xlarge"], max_count=16
+            )
+            self.pcs_cluster.add_queue("Mpi", node_groups=[mpi])

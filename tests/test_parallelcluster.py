@@ -1,0 +1,489 @@
+"""ParallelCluster: configuration built from typed props, checked by ParallelCluster's schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk.assertions import Match
+
+from hpc_constructs import (
+    FleetCapacity,
+    HpcValidationError,
+    LustreScratch,
+    NetworkFabric,
+    ParallelCluster,
+    SlurmComputeResource,
+    SlurmQueue,
+    SlurmStorage,
+)
+from tests.harness import (
+    ROOT,
+    TEST_ENV,
+    Synthesized,
+    assert_cfn_lint_clean,
+    assert_nag_clean,
+    make_app,
+    synthesize,
+    warning_ids,
+)
+
+#: Pinned ParallelCluster release whose ClusterSchema checks the generated configuration.
+PCLUSTER_VERSION = "3.16.1"
+PCLUSTER_VENV = ROOT / ".venv-pcluster"
+SCHEMA_CHECK = ROOT / "tests" / "pcluster_schema_check.py"
+RESERVATION = "cr-0123456789abcdef0"
+
+
+def _cpu(**kw: Any) -> SlurmComputeResource:
+    return SlurmComputeResource(name="hpc7a", instance_types=["hpc7a.96xlarge"], max_count=4, **kw)
+
+
+def _stack_and_fabric() -> tuple[cdk.Stack, NetworkFabric]:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    return stack, NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+
+
+def _cluster(
+    stack: cdk.Stack, fabric: NetworkFabric, queues: list[SlurmQueue], **kw: Any
+) -> ParallelCluster:
+    return ParallelCluster(
+        stack,
+        "Cluster",
+        vpc=fabric.vpc,
+        head_node_subnet=fabric.compute_subnet,
+        compute_subnets=fabric.compute_subnets,
+        queues=queues,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesized:
+    from stacks.slurm_stack import SlurmClusterConfig, SlurmClusterStack
+
+    app = make_app()
+    SlurmClusterStack(
+        app, "Slurm", env=TEST_ENV, config=SlurmClusterConfig(flavour="parallelcluster")
+    )
+    stack = cdk.Stack(app, "Scenario", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    scratch = LustreScratch(stack, "Scratch", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets)
+    cdk.Validations.of(scratch).acknowledge(
+        cdk.Acknowledgment(id="hpc-constructs:scratchWithoutExport", reason="test scratch")
+    )
+    home = efs.FileSystem(
+        stack,
+        "Home",
+        vpc=fabric.vpc,
+        vpc_subnets=fabric.compute_subnets,
+        encrypted=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    cluster = _cluster(
+        stack,
+        fabric,
+        [
+            SlurmQueue(name="cpu", compute_resources=[_cpu(min_count=1)]),
+            SlurmQueue(
+                name="gpu-block",
+                compute_resources=[
+                    SlurmComputeResource(
+                        name="p5",
+                        instance_types=["p5.48xlarge"],
+                        min_count=2,
+                        max_count=2,
+                        capacity=FleetCapacity.capacity_block(RESERVATION),
+                    )
+                ],
+            ),
+            SlurmQueue(
+                name="odcr",
+                compute_resources=[
+                    SlurmComputeResource(
+                        name="p5",
+                        instance_types=["p5.48xlarge"],
+                        max_count=4,
+                        capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+                    )
+                ],
+            ),
+            SlurmQueue(
+                name="spot",
+                compute_resources=[
+                    SlurmComputeResource(
+                        name="c5n",
+                        instance_types=["c5n.18xlarge"],
+                        max_count=8,
+                        capacity=FleetCapacity.spot(max_price="3.5"),
+                    ),
+                    SlurmComputeResource(
+                        name="c5n-tcp",
+                        instance_types=["c5n.18xlarge"],
+                        max_count=2,
+                        efa=False,
+                        capacity=FleetCapacity.spot(),
+                    ),
+                ],
+            ),
+        ],
+        shared_storage=[scratch, SlurmStorage(file_system=home, mount_dir="/home")],
+        key_pair=ec2.KeyPair.from_key_pair_name(stack, "Key", "hpc-admin"),
+        cluster_name="scenario-cluster",
+    )
+    cdk.Validations.of(cluster).acknowledge(
+        cdk.Acknowledgment(id="hpc-constructs:efaDisabled", reason="TCP comparison resource")
+    )
+    result = synthesize(app)
+    return result
+
+
+def _custom_resource(template: dict[str, Any]) -> dict[str, Any]:
+    found = [r for r in template["Resources"].values() if r["Type"] == "Custom::PclusterCluster"]
+    assert len(found) == 1
+    return found[0]
+
+
+def _config(synth: Synthesized, stack: str) -> dict[str, Any]:
+    return _custom_resource(synth.template_dict(stack))["Properties"]["ClusterConfiguration"]  # type: ignore[no-any-return]
+
+
+def _queue(config: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(q for q in config["Scheduling"]["SlurmQueues"] if q["Name"] == name)
+
+
+_FAKE_IDS = {
+    "AWS::EC2::Subnet": "subnet-0123456789abcdef0",
+    "AWS::EC2::SecurityGroup": "sg-0123456789abcdef0",
+    "AWS::FSx::FileSystem": "fs-0123456789abcdef0",
+    "AWS::EFS::FileSystem": "fs-0fedcba9876543210",
+}
+
+
+def _with_fake_ids(config: Any, template: dict[str, Any]) -> Any:
+    """Replace deploy-time ``${Logical[.Attr]}`` placeholders with ids of the right shape."""
+    text = json.dumps(config)
+
+    def fake(match: re.Match[str]) -> str:
+        logical = match.group(1).split(".")[0]
+        return _FAKE_IDS[template["Resources"][logical]["Type"]]
+
+    return json.loads(re.sub(r"\$\{([^}]+)\}", fake, text))
+
+
+@pytest.fixture(scope="session")
+def pcluster_python() -> Path:
+    """``.venv-pcluster`` with aws-parallelcluster (it pins CDK v1, so it gets its own venv);
+    created once per machine (about 70 s with a warm pip cache)."""
+    python = PCLUSTER_VENV / "bin" / "python"
+    marker = PCLUSTER_VENV / f".aws-parallelcluster-{PCLUSTER_VERSION}"
+    if not marker.exists():
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "venv", str(PCLUSTER_VENV)], check=True)
+        install = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", f"aws-parallelcluster=={PCLUSTER_VERSION}"],
+            capture_output=True,
+            text=True,
+        )
+        if install.returncode != 0:
+            pytest.fail(f"installing aws-parallelcluster failed:\n{install.stderr[-3000:]}")
+        marker.write_text(f"created in {time.monotonic() - started:.0f} s\n")
+    return python
+
+
+def test_configurations_pass_parallelcluster_schema(
+    synth: Synthesized, pcluster_python: Path, tmp_path: Path
+) -> None:
+    paths = []
+    for stack, node in (("Slurm", "Slurm/ParallelCluster"), ("Scenario", "Scenario/Cluster")):
+        cluster = synth.app.node.find_child(stack).node.find_child(node.split("/")[1])
+        assert isinstance(cluster, ParallelCluster)
+        config = _with_fake_ids(cluster.resolved_configuration(), synth.template_dict(stack))
+        path = tmp_path / f"{stack}.json"
+        path.write_text(json.dumps(config))
+        paths.append(str(path))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    result = subprocess.run(
+        [str(pcluster_python), str(SCHEMA_CHECK), *paths],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_provider_stack_and_custom_resource_follow_parallelcluster_docs(
+    synth: Synthesized,
+) -> None:
+    template = synth.template_dict("Slurm")
+    providers = [
+        r for r in template["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"
+    ]
+    assert len(providers) == 1
+    url = json.dumps(providers[0]["Properties"]["TemplateURL"])
+    assert "us-east-2-aws-parallelcluster.s3.us-east-2." in url
+    assert "/parallelcluster/3.16.1/templates/custom_resource/cluster.yaml" in url
+    resource = _custom_resource(template)
+    assert resource["DeletionPolicy"] == "Delete"
+    token = resource["Properties"]["ServiceToken"]
+    assert token["Fn::GetAtt"][1] == "Outputs.ServiceToken"
+    assert resource["Properties"]["ClusterName"].startswith("Slurm")
+
+
+def test_efa_queues_get_efa_and_a_placement_group(synth: Synthesized) -> None:
+    config = _config(synth, "Slurm")
+    for name, itype in (("cpu", "hpc7a.96xlarge"), ("gpu", "p5.48xlarge")):
+        queue = _queue(config, name)
+        (resource,) = queue["ComputeResources"]
+        assert resource["InstanceType"] == itype
+        assert resource["Efa"] == {"Enabled": True}
+        assert resource["Networking"] == {"PlacementGroup": {"Enabled": True}}
+        assert queue["JobExclusiveAllocation"] is True
+        assert len(queue["Networking"]["SubnetIds"]) == 1
+
+
+def test_capacity_maps_to_parallelcluster_capacity_types(synth: Synthesized) -> None:
+    config = _config(synth, "Scenario")
+    spot = _queue(config, "spot")
+    assert spot["CapacityType"] == "SPOT"
+    assert spot["AllocationStrategy"] == "price-capacity-optimized"
+    assert spot["ComputeResources"][0]["SpotPrice"] == 3.5
+    tcp = spot["ComputeResources"][1]
+    assert tcp["Efa"] == {"Enabled": False}
+    assert "Networking" not in tcp  # no placement group without EFA
+    block = _queue(config, "gpu-block")
+    assert block["CapacityType"] == "CAPACITY_BLOCK"
+    (p5,) = block["ComputeResources"]
+    assert p5["CapacityReservationTarget"] == {"CapacityReservationId": RESERVATION}
+    assert (p5["MinCount"], p5["MaxCount"]) == (2, 2)
+    assert "Networking" not in p5  # AWS places a Capacity Block itself
+    odcr = _queue(config, "odcr")
+    assert odcr["CapacityType"] == "ONDEMAND"
+    assert odcr["ComputeResources"][0]["CapacityReservationTarget"] == {
+        "CapacityReservationId": RESERVATION
+    }
+    assert _queue(config, "cpu")["ComputeResources"][0]["MinCount"] == 1
+
+
+def test_shared_storage_is_mounted_and_opened_to_the_cluster(synth: Synthesized) -> None:
+    config = _config(synth, "Scenario")
+    lustre, home = config["SharedStorage"]
+    assert lustre["StorageType"] == "FsxLustre"
+    assert lustre["MountDir"] == "/fsx"
+    assert "Ref" in lustre["FsxLustreSettings"]["FileSystemId"]
+    assert home["StorageType"] == "Efs"
+    assert home["MountDir"] == "/home"
+    group = config["HeadNode"]["Networking"]["AdditionalSecurityGroups"]
+    assert all(
+        q["Networking"]["AdditionalSecurityGroups"] == group
+        for q in config["Scheduling"]["SlurmQueues"]
+    )
+    assert config["HeadNode"]["Ssh"] == {"KeyName": "hpc-admin"}
+    template = synth.template("Scenario")
+    for from_port, to_port in ((988, 988), (1018, 1023), (2049, 2049)):
+        template.has_resource_properties(
+            "AWS::EC2::SecurityGroupIngress",
+            {
+                "FromPort": from_port,
+                "ToPort": to_port,
+                "SourceSecurityGroupId": {
+                    "Fn::GetAtt": [Match.string_like_regexp("^ClusterSecurityGroup"), "GroupId"]
+                },
+            },
+        )
+
+
+def test_head_node_defaults_to_the_compute_architecture_with_ssm(synth: Synthesized) -> None:
+    head = _config(synth, "Slurm")["HeadNode"]
+    assert head["InstanceType"] == "c7i.2xlarge"
+    assert head["Iam"]["AdditionalIamPolicies"][0]["Policy"].endswith(
+        "AmazonSSMManagedInstanceCore"
+    )
+    assert head["Imds"] == {"Secured": True}
+
+
+def test_to_yaml_names_the_deploy_time_placeholders(synth: Synthesized) -> None:
+    cluster = synth.app.node.find_child("Slurm").node.find_child("ParallelCluster")
+    assert isinstance(cluster, ParallelCluster)
+    text = cluster.to_yaml()
+    assert text.startswith("# AWS ParallelCluster 3.16.1 configuration")
+    assert re.search(r"^#   \$\{ScratchFileSystem\w+\}$", text, re.M)
+    assert '    FsxLustreSettings:\n      FileSystemId: "${ScratchFileSystem' in text
+    assert '  Scheduler: "slurm"' in text
+
+
+def test_cfn_lint_clean(synth: Synthesized) -> None:
+    assert_cfn_lint_clean(synth.template_dict("Slurm"))
+    assert_cfn_lint_clean(synth.template_dict("Scenario"))
+
+
+def test_nag_clean(synth: Synthesized) -> None:
+    assert_nag_clean(synth)
+
+
+# --- construction-only checks ---------------------------------------------------------------
+
+
+def _fails(queues: list[SlurmQueue], *expected: str, **kw: Any) -> HpcValidationError:
+    stack, fabric = _stack_and_fabric()
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(stack, fabric, queues, **kw)
+    for text in expected:
+        assert text in str(err.value), str(err.value)
+    return err.value
+
+
+def test_fails_when_efa_is_requested_on_a_type_without_efa() -> None:
+    _fails(
+        [
+            SlurmQueue(
+                name="q",
+                compute_resources=[
+                    SlurmComputeResource(
+                        name="c", instance_types=["c7i.2xlarge"], max_count=2, efa=True
+                    )
+                ],
+            )
+        ],
+        "S/Cluster: queues[q].compute_resources[c].efa=True",
+        "c7i.2xlarge do(es) not support EFA",
+    )
+
+
+def test_fails_when_an_efa_queue_spans_subnets_in_different_azs() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=2,
+        nat_gateways=0,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
+    queue = SlurmQueue(
+        name="q",
+        compute_resources=[
+            SlurmComputeResource(name="c", instance_types=["c5n.18xlarge"], max_count=2)
+        ],
+    )
+    with pytest.raises(HpcValidationError) as err:
+        ParallelCluster(
+            stack,
+            "Cluster",
+            vpc=vpc,
+            head_node_subnet=vpc.isolated_subnets[0],
+            compute_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            queues=[queue],
+        )
+    assert "queues[q].subnets" in str(err.value)
+    assert "exactly one subnet (one Availability Zone)" in str(err.value)
+    assert "the selection spans us-east-2a, us-east-2b" in str(err.value)
+
+
+def test_fails_when_architectures_are_mixed() -> None:
+    _fails(
+        [
+            SlurmQueue(name="x86", compute_resources=[_cpu()]),
+            SlurmQueue(
+                name="arm",
+                compute_resources=[
+                    SlurmComputeResource(name="g", instance_types=["c6gn.16xlarge"], max_count=2)
+                ],
+            ),
+        ],
+        "queues[].compute_resources[].instance_types",
+        "types of one architecture",
+    )
+
+
+def test_fails_when_the_head_node_architecture_differs() -> None:
+    _fails(
+        [SlurmQueue(name="q", compute_resources=[_cpu()])],
+        "head_node_instance_type='c7g.2xlarge (arm64)'",
+        head_node_instance_type="c7g.2xlarge",
+    )
+
+
+def test_fails_when_spot_is_not_offered_for_the_type() -> None:
+    _fails(
+        [SlurmQueue(name="q", compute_resources=[_cpu(capacity=FleetCapacity.spot())])],
+        "queues[q].compute_resources[hpc7a].capacity='spot (hpc7a.96xlarge)'",
+        "a purchase option the type offers: on-demand",
+    )
+
+
+def test_fails_when_the_type_is_not_offered_in_the_subnet_az() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2a")
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(stack, fabric, [SlurmQueue(name="q", compute_resources=[_cpu()])])
+    assert "hpc7a.96xlarge in us-east-2a" in str(err.value)
+    assert "us-east-2b" in str(err.value)
+
+
+def test_fails_when_min_count_exceeds_max_count() -> None:
+    _fails(
+        [SlurmQueue(name="q", compute_resources=[_cpu(min_count=8)])],
+        "max_count=4",
+        "at least min_count (8)",
+    )
+
+
+def test_fails_when_a_capacity_block_is_not_fixed_size() -> None:
+    cr = SlurmComputeResource(
+        name="p5",
+        instance_types=["p5.48xlarge"],
+        max_count=2,
+        capacity=FleetCapacity.capacity_block(RESERVATION),
+    )
+    _fails([SlurmQueue(name="q", compute_resources=[cr])], "min_count/max_count=(0, 2)")
+
+
+def test_fails_when_a_queue_mixes_capacity_types() -> None:
+    spot = SlurmComputeResource(
+        name="s", instance_types=["c5n.18xlarge"], max_count=2, capacity=FleetCapacity.spot()
+    )
+    od = SlurmComputeResource(name="o", instance_types=["c5n.18xlarge"], max_count=2)
+    _fails(
+        [SlurmQueue(name="q", compute_resources=[spot, od])],
+        "one ParallelCluster capacity type per queue",
+    )
+
+
+def test_fails_with_bad_names_version_and_os_all_at_once() -> None:
+    err = _fails(
+        [SlurmQueue(name="Default_Q", compute_resources=[_cpu()])],
+        "queues[Default_Q].name='Default_Q'",
+        "version='3.5.0'",
+        "os='centos7'",
+        version="3.5.0",
+        os="centos7",
+    )
+    assert len(err.problems) == 3
+
+
+def test_fails_when_flexible_types_differ_in_shape() -> None:
+    cr = SlurmComputeResource(
+        name="mix", instance_types=["c5n.18xlarge", "c5n.9xlarge"], max_count=2, efa=False
+    )
+    _fails(
+        [SlurmQueue(name="q", compute_resources=[cr])], "types with the same vCPU and GPU counts"
+    )
+
+
+def test_warns_when_efa_is_disabled_on_an_efa_type() -> None:
+    stack, fabric = _stack_and_fabric()
+    cluster = _cluster(stack, fabric, [SlurmQueue(name="q", compute_resources=[_cpu(efa=False)])])
+    assert "hpc-constructs:efaDisabled" in warning_ids(cluster)

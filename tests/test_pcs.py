@@ -1,0 +1,277 @@
+"""AWS PCS: cluster, EFA compute node groups with launch templates, queues."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk.assertions import Match
+
+from hpc_constructs import FleetCapacity, HpcValidationError, NetworkFabric, PcsCluster
+from tests.harness import (
+    TEST_ENV,
+    Synthesized,
+    assert_cfn_lint_clean,
+    assert_nag_clean,
+    make_app,
+    synthesize,
+    warning_ids,
+)
+
+AMI = ec2.MachineImage.generic_linux({"us-east-2": "ami-0123456789abcdef0"})
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesized:
+    from stacks.slurm_stack import SlurmClusterConfig, SlurmClusterStack
+
+    app = make_app()
+    stack = SlurmClusterStack(app, "Slurm", env=TEST_ENV, config=SlurmClusterConfig(flavour="pcs"))
+    assert stack.pcs_cluster is not None
+    cluster = stack.pcs_cluster
+    spot = cluster.add_node_group(
+        "SpotC5n",
+        instance_types=["c5n.18xlarge"],
+        max_count=8,
+        capacity=FleetCapacity.spot(),
+    )
+    cluster.add_queue("Spot", node_groups=[spot])
+    return synthesize(app)
+
+
+def _resources(synth: Synthesized, type_: str) -> dict[str, Any]:
+    return {
+        k: r for k, r in synth.template_dict("Slurm")["Resources"].items() if r["Type"] == type_
+    }
+
+
+def test_cluster_uses_one_subnet_the_shared_group_and_slurm_version(synth: Synthesized) -> None:
+    (cluster,) = _resources(synth, "AWS::PCS::Cluster").values()
+    props = cluster["Properties"]
+    assert props["Scheduler"] == {"Type": "SLURM", "Version": "25.11"}
+    assert props["Size"] == "SMALL"
+    assert len(props["Networking"]["SubnetIds"]) == 1
+    assert "Name" not in props
+
+
+def test_node_groups_map_capacity_scaling_and_launch_template(synth: Synthesized) -> None:
+    groups = {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in _resources(synth, "AWS::PCS::ComputeNodeGroup").values()
+    }
+    assert set(groups) == {"hpc7a", "spotc5n"}
+    assert groups["hpc7a"]["PurchaseOption"] == "ONDEMAND"
+    assert groups["hpc7a"]["ScalingConfiguration"] == {
+        "MinInstanceCount": 0,
+        "MaxInstanceCount": 16,
+    }
+    assert groups["hpc7a"]["InstanceConfigs"] == [{"InstanceType": "hpc7a.96xlarge"}]
+    assert groups["spotc5n"]["PurchaseOption"] == "SPOT"
+    assert groups["spotc5n"]["SpotOptions"] == {"AllocationStrategy": "price-capacity-optimized"}
+    assert "Fn::GetAtt" in groups["hpc7a"]["IamInstanceProfileArn"]
+    assert set(groups["hpc7a"]["CustomLaunchTemplate"]) == {"TemplateId", "Version"}
+    queues = {r["Properties"]["Name"] for r in _resources(synth, "AWS::PCS::Queue").values()}
+    assert queues == {"mpi", "spot"}
+
+
+def _launch_template(synth: Synthesized, prefix: str) -> dict[str, Any]:
+    (lt,) = [
+        r for k, r in _resources(synth, "AWS::EC2::LaunchTemplate").items() if k.startswith(prefix)
+    ]
+    return lt["Properties"]["LaunchTemplateData"]  # type: ignore[no-any-return]
+
+
+def test_efa_launch_template_carries_the_catalog_layout(synth: Synthesized) -> None:
+    data = _launch_template(synth, "PcsHpc7a")
+    layout = [
+        (n["NetworkCardIndex"], n["DeviceIndex"], n.get("InterfaceType", "interface"))
+        for n in data["NetworkInterfaces"]
+    ]
+    assert layout == [(0, 0, "interface"), (0, 1, "efa-only"), (1, 0, "efa-only")]
+    assert all(len(n["Groups"]) == 1 for n in data["NetworkInterfaces"])
+    assert "SecurityGroupIds" not in data
+    assert "GroupName" in data["Placement"]
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
+
+
+def test_user_data_is_mime_multipart_and_mounts_lustre(synth: Synthesized) -> None:
+    data = _launch_template(synth, "PcsHpc7a")
+    text = json.dumps(data["UserData"])
+    assert "multipart/mixed" in text
+    assert "text/x-shellscript" in text
+    assert "mount.lustre" in text
+    assert "/fsx" in text
+    assert "fi_info -p efa" in text
+
+
+def test_single_card_efa_group_gets_primary_plus_efa_only(synth: Synthesized) -> None:
+    data = _launch_template(synth, "PcsSpotC5n")
+    # c5n.18xlarge: one network card taking several interfaces -> ENA primary + efa-only.
+    layout = [(n["DeviceIndex"], n.get("InterfaceType")) for n in data["NetworkInterfaces"]]
+    assert layout == [(0, None), (1, "efa-only")]
+
+
+def test_node_role_follows_pcs_naming_rule_and_can_register(synth: Synthesized) -> None:
+    template = synth.template("Slurm")
+    template.has_resource_properties("AWS::IAM::Role", {"Path": "/aws-pcs/"})
+    template.has_resource_properties("AWS::IAM::InstanceProfile", {"Path": "/aws-pcs/"})
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    Match.object_like(
+                        {"Action": "pcs:RegisterComputeNodeGroupInstance", "Resource": "*"}
+                    )
+                ]
+            }
+        },
+    )
+
+
+def test_cluster_group_allows_all_traffic_within_itself(synth: Synthesized) -> None:
+    template = synth.template("Slurm")
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "IpProtocol": "-1",
+            "SourceSecurityGroupId": {
+                "Fn::GetAtt": [Match.string_like_regexp("^PcsSecurityGroup"), "GroupId"]
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupEgress",
+        {
+            "IpProtocol": "-1",
+            "DestinationSecurityGroupId": {
+                "Fn::GetAtt": [Match.string_like_regexp("^PcsSecurityGroup"), "GroupId"]
+            },
+        },
+    )
+
+
+def test_cfn_lint_clean(synth: Synthesized) -> None:
+    assert_cfn_lint_clean(synth.template_dict("Slurm"))
+
+
+def test_nag_clean(synth: Synthesized) -> None:
+    assert_nag_clean(synth)
+
+
+# --- construction-only checks ---------------------------------------------------------------
+
+
+def _cluster(az: str = "us-east-2b", **kw: Any) -> tuple[cdk.Stack, PcsCluster]:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone=az)
+    kw.setdefault("machine_image", AMI)
+    return stack, PcsCluster(stack, "Pcs", vpc=fabric.vpc, subnet=fabric.compute_subnet, **kw)
+
+
+def _group_fails(*expected: str, cluster: PcsCluster | None = None, **kw: Any) -> None:
+    pcs_cluster = cluster or _cluster()[1]
+    kw.setdefault("instance_types", ["c5n.18xlarge"])
+    kw.setdefault("max_count", 4)
+    with pytest.raises(HpcValidationError) as err:
+        pcs_cluster.add_node_group("Group", **kw)
+    for text in expected:
+        assert text in str(err.value), str(err.value)
+
+
+def test_fails_with_an_unsupported_slurm_version_and_size() -> None:
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(slurm_version="23.02", size="HUGE")
+    assert "slurm_version='23.02'" in str(err.value)
+    assert "'24.11', '25.05', '25.11', '26.05'" in str(err.value)
+    assert "size='HUGE'" in str(err.value)
+
+
+def test_fails_when_min_count_exceeds_max_count() -> None:
+    _group_fails("S/Pcs/Group: max_count=2", "at least min_count (3)", min_count=3, max_count=2)
+
+
+def test_fails_when_node_groups_exceed_the_cluster_size() -> None:
+    _stack, cluster = _cluster()
+    cluster.add_node_group("First", instance_types=["c5n.18xlarge"], max_count=30)
+    _group_fails("max_count=4", "at most 2", "SMALL cluster runs at most 32", cluster=cluster)
+
+
+def test_fails_when_efa_is_requested_on_a_type_without_efa() -> None:
+    _group_fails(
+        "efa=True", "c7i.2xlarge do(es) not support EFA", instance_types=["c7i.2xlarge"], efa=True
+    )
+
+
+def test_fails_when_architectures_are_mixed() -> None:
+    _group_fails(
+        "types of one architecture", instance_types=["c5n.18xlarge", "c6gn.16xlarge"], efa=False
+    )
+
+
+def test_fails_when_an_efa_group_spans_azs() -> None:
+    stack, cluster = _cluster()
+    fabric = stack.node.find_child("Fabric")
+    assert isinstance(fabric, NetworkFabric)
+    _group_fails("subnets=", "exactly one subnet", cluster=cluster, subnets=fabric.service_subnets)
+
+
+def test_fails_when_spot_is_not_offered() -> None:
+    _group_fails(
+        "capacity='spot (hpc7a.96xlarge)'",
+        instance_types=["hpc7a.96xlarge"],
+        capacity=FleetCapacity.spot(),
+    )
+
+
+def test_fails_when_the_type_is_not_offered_in_the_az() -> None:
+    _group_fails(
+        "hpc7a.96xlarge in us-east-2a",
+        cluster=_cluster("us-east-2a")[1],
+        instance_types=["hpc7a.96xlarge"],
+    )
+
+
+def test_fails_without_a_machine_image() -> None:
+    _group_fails(
+        "machine_image=None", "PCS agent and Slurm 25.11", cluster=_cluster(machine_image=None)[1]
+    )
+
+
+def test_fails_with_a_bad_name_and_spot_strategy() -> None:
+    from aws_cdk import aws_autoscaling as autoscaling
+
+    _group_fails(
+        "name='pcs_x'",
+        "capacity.allocation_strategy='capacity-optimized-prioritized'",
+        name="pcs_x",
+        capacity=FleetCapacity.spot(
+            allocation_strategy=autoscaling.SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED
+        ),
+    )
+
+
+def test_fails_when_a_queue_uses_another_clusters_group() -> None:
+    _stack, one = _cluster()
+    _stack2, two = _cluster()
+    group = two.add_node_group("Group1", instance_types=["c5n.18xlarge"], max_count=2)
+    with pytest.raises(HpcValidationError, match="node groups added to this cluster"):
+        one.add_queue("Queue1", node_groups=[group])
+
+
+def test_warns_when_efa_is_disabled_on_an_efa_type() -> None:
+    _stack, cluster = _cluster()
+    group = cluster.add_node_group("Tcp", instance_types=["c5n.18xlarge"], max_count=2, efa=False)
+    assert "hpc-constructs:efaDisabled" in warning_ids(group)
+    assert group.placement_group is None
+
+
+def test_user_data_decodes_as_multipart() -> None:
+    _stack, cluster = _cluster()
+    group = cluster.add_node_group("Group", instance_types=["c5n.18xlarge"], max_count=2)
+    rendered = group.user_data.render()
+    assert rendered.startswith("Content-Type: multipart/mixed")
