@@ -1,37 +1,260 @@
 #!/usr/bin/env python3
-"""Print a short summary of each synthesized stack in a cloud assembly (``make synth``)."""
+"""Summarize a synthesized cloud assembly, stack by stack (the last step of ``make synth``).
+
+For each template: resources and size against CloudFormation's limits, compute (instance type,
+node range, EFA interfaces and network Gbps per node from the instance catalog, peak vCPUs),
+Lustre (capacity, baseline throughput), and the cdk-nag and cfn-lint results. Exits non-zero
+when cfn-lint reports an error or a template exceeds a CloudFormation limit.
+
+    python scripts/summarize.py [cdk.out]
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from hpc_constructs import limits  # noqa: E402
+from hpc_constructs.catalog import InstanceCatalog  # noqa: E402
+
+#: CloudFormation quotas (AWS CloudFormation User Guide, "CloudFormation quotas").
+MAX_TEMPLATE_BYTES = 1_000_000
+MAX_RESOURCES = 500
+RULES_DIR = ROOT / "hpc_constructs" / "cfn_lint_rules"
 
 
-def summarize(outdir: Path) -> str:
-    lines: list[str] = []
-    report = outdir / "validation-report.json"
-    nag = "not run"
-    if report.exists():
-        plugins = json.loads(report.read_text()).get("pluginReports", [])
-        count = sum(
-            len(v.get("violatingConstructs", [])) for p in plugins for v in p.get("violations", [])
+@dataclass
+class Compute:
+    kind: str
+    instance_types: list[str]
+    min_nodes: int | None
+    max_nodes: int | None
+    efa_interfaces: int
+
+    def lines(self) -> Iterator[str]:
+        specs = [InstanceCatalog.find(t) for t in self.instance_types]
+        known = [s for s in specs if s is not None]
+        gbps = min((s.network_gbps for s in known), default=0.0)
+        vcpus = max((s.vcpus for s in known), default=0)
+        nodes = (
+            f"{self.min_nodes}-{self.max_nodes}"
+            if self.min_nodes is not None
+            else f"up to {self.max_nodes}"
         )
-        nag = "clean (0 findings)" if count == 0 else f"{count} findings"
-    for path in sorted(outdir.glob("*.template.json")):
-        template = json.loads(path.read_text())
-        resources = template.get("Resources", {})
-        kinds = Counter(r["Type"] for r in resources.values())
-        size = path.stat().st_size
+        peak = vcpus * (self.max_nodes or 0)
+        yield (
+            f"  {self.kind}: {', '.join(self.instance_types) or '?'} x {nodes} nodes; "
+            f"{self.efa_interfaces} EFA interfaces and {gbps:g} Gbps per node; peak {peak:,} vCPUs"
+        )
+
+
+@dataclass
+class StackSummary:
+    name: str
+    resources: int
+    size: int
+    compute: list[Compute] = field(default_factory=list)
+    lustre: list[str] = field(default_factory=list)
+    nag: int = 0
+    lint: list[str] = field(default_factory=list)
+
+    def ok(self) -> bool:
+        return not self.lint and self.size <= MAX_TEMPLATE_BYTES and self.resources <= MAX_RESOURCES
+
+    def render(self) -> str:
+        lines = [
+            f"{self.name}: {self.resources} resources (limit {MAX_RESOURCES}), "
+            f"{self.size:,} bytes (limit {MAX_TEMPLATE_BYTES:,})"
+        ]
+        for compute in self.compute:
+            lines.extend(compute.lines())
+        lines.extend(f"  Lustre: {text}" for text in self.lustre)
         lines.append(
-            f"{path.name[: -len('.template.json')]}: {len(resources)} resources, {size:,} bytes"
+            f"  cdk-nag AwsSolutions: {'clean' if self.nag == 0 else f'{self.nag} findings'}"
         )
-        top = ", ".join(f"{k} x{n}" for k, n in kinds.most_common(6))
-        lines.append(f"  {top}")
-    lines.append(f"cdk-nag AwsSolutions: {nag}")
-    return "\n".join(lines)
+        if self.lint:
+            lines.append(f"  cfn-lint: {len(self.lint)} findings")
+            lines.extend(f"    {finding}" for finding in self.lint)
+        else:
+            lines.append("  cfn-lint (with the HPC rule pack): clean")
+        return "\n".join(lines)
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
+def _efa_count(template: dict[str, Any], lt_ref: Any) -> int:
+    logical_id = _ref(lt_ref)
+    lt = template["Resources"].get(logical_id or "", {})
+    data = lt.get("Properties", {}).get("LaunchTemplateData", {})
+    interfaces = data.get("NetworkInterfaces") or []
+    return sum(1 for i in interfaces if i.get("InterfaceType") in ("efa", "efa-only"))
+
+
+def _lt_instance_type(template: dict[str, Any], lt_ref: Any) -> str | None:
+    lt = template["Resources"].get(_ref(lt_ref) or "", {})
+    value = lt.get("Properties", {}).get("LaunchTemplateData", {}).get("InstanceType")
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def summarize_template(name: str, template: dict[str, Any], size: int) -> StackSummary:
+    resources = template.get("Resources", {})
+    summary = StackSummary(name=name, resources=len(resources), size=size)
+    for res in resources.values():
+        props = res.get("Properties", {})
+        kind = res.get("Type")
+        if kind == "AWS::AutoScaling::AutoScalingGroup":
+            mixed = props.get("MixedInstancesPolicy")
+            if mixed:
+                spec = mixed["LaunchTemplate"]["LaunchTemplateSpecification"]
+                types = [o["InstanceType"] for o in mixed["LaunchTemplate"].get("Overrides", [])]
+                lt = spec.get("LaunchTemplateId")
+            else:
+                lt = props.get("LaunchTemplate", {}).get("LaunchTemplateId")
+                one = _lt_instance_type(template, lt)
+                types = [one] if one else []
+            summary.compute.append(
+                Compute(
+                    "Auto Scaling fleet",
+                    types,
+                    _int(props.get("MinSize")),
+                    _int(props.get("MaxSize")),
+                    _efa_count(template, lt),
+                )
+            )
+        elif kind == "AWS::Batch::ComputeEnvironment":
+            cr = props.get("ComputeResources", {})
+            types = [t for t in cr.get("InstanceTypes", []) if isinstance(t, str)]
+            spec = InstanceCatalog.find(types[0]) if types else None
+            max_vcpus = _int(cr.get("MaxvCpus")) or 0
+            nodes = max_vcpus // spec.vcpus if spec else None
+            lt = cr.get("LaunchTemplate", {}).get("LaunchTemplateId")
+            summary.compute.append(
+                Compute("Batch compute environment", types, None, nodes, _efa_count(template, lt))
+            )
+        elif kind == "AWS::PCS::ComputeNodeGroup":
+            types = [c["InstanceType"] for c in props.get("InstanceConfigs", [])]
+            scaling = props.get("ScalingConfiguration", {})
+            lt = props.get("CustomLaunchTemplate", {}).get("TemplateId")
+            summary.compute.append(
+                Compute(
+                    f"PCS node group {props.get('Name', '')}",
+                    types,
+                    _int(scaling.get("MinInstanceCount")),
+                    _int(scaling.get("MaxInstanceCount")),
+                    _efa_count(template, lt),
+                )
+            )
+        elif kind == "Custom::PclusterCluster":
+            config = props.get("ClusterConfiguration", {})
+            for queue in config.get("Scheduling", {}).get("SlurmQueues", []):
+                for cr in queue.get("ComputeResources", []):
+                    types = (
+                        [cr["InstanceType"]]
+                        if "InstanceType" in cr
+                        else [i["InstanceType"] for i in cr.get("Instances", [])]
+                    )
+                    spec = InstanceCatalog.find(types[0]) if types else None
+                    efa = cr.get("Efa", {}).get("Enabled") and spec is not None
+                    summary.compute.append(
+                        Compute(
+                            f"ParallelCluster queue {queue['Name']} ({queue.get('CapacityType', 'ONDEMAND')})",
+                            types,
+                            _int(cr.get("MinCount", 0)),
+                            _int(cr.get("MaxCount")),
+                            spec.max_efa_interfaces if efa and spec else 0,
+                        )
+                    )
+        elif kind == "AWS::FSx::FileSystem" and props.get("FileSystemType") == "LUSTRE":
+            config = props.get("LustreConfiguration", {})
+            deployment = config.get("DeploymentType", "SCRATCH_1")
+            capacity = _int(props.get("StorageCapacity"))
+            per_tib = limits.lustre_baseline_mbps_per_tib(
+                deployment, _int(config.get("PerUnitStorageThroughput"))
+            )
+            mbps = (
+                limits.lustre_throughput_mbps(capacity, per_tib) if capacity and per_tib else None
+            )
+            throughput = (
+                f"{mbps:,} MB/s baseline" if mbps else "throughput set by ThroughputCapacity"
+            )
+            summary.lustre.append(f"{deployment}, {capacity or '?'} GiB, {throughput}")
+    return summary
+
+
+def _nag_counts(outdir: Path) -> dict[str, int]:
+    report = outdir / "validation-report.json"
+    counts: dict[str, int] = {}
+    if not report.exists():
+        return counts
+    for plugin in json.loads(report.read_text()).get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for construct in violation.get("violatingConstructs", []):
+                stack = construct.get("constructPath", "").split("/", 1)[0]
+                counts[stack] = counts.get(stack, 0) + 1
+    return counts
+
+
+def _lint(template_path: Path, region: str) -> list[str]:
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(
+        template_path.read_text(),
+        config=ManualArgs(regions=[region], append_rules=[str(RULES_DIR)]),
+    )
+    return [f"{m.rule.id} {m.message}" for m in matches]
+
+
+def _stack_regions(outdir: Path) -> dict[str, str]:
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    regions: dict[str, str] = {}
+    for artifact_id, artifact in manifest.get("artifacts", {}).items():
+        env = artifact.get("environment", "")
+        if artifact.get("type") == "aws:cloudformation:stack":
+            regions[artifact_id] = env.rsplit("/", 1)[-1] if env.count("/") >= 3 else "us-east-1"
+    return regions
+
+
+def summarize(outdir: Path) -> tuple[str, bool]:
+    nag = _nag_counts(outdir)
+    regions = _stack_regions(outdir)
+    blocks: list[str] = []
+    ok = True
+    for path in sorted(outdir.glob("*.template.json")):
+        name = path.name[: -len(".template.json")]
+        summary = summarize_template(name, json.loads(path.read_text()), path.stat().st_size)
+        summary.nag = nag.get(name, 0)
+        region = regions.get(name, "us-east-1")
+        if region.startswith("unknown"):
+            region = "us-east-1"
+        summary.lint = _lint(path, region)
+        ok = ok and summary.ok()
+        blocks.append(summary.render())
+    return "\n".join(blocks), ok
+
+
+def main(argv: list[str]) -> int:
+    outdir = Path(argv[0] if argv else "cdk.out")
+    text, ok = summarize(outdir)
+    print(text)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    print(summarize(Path(sys.argv[1] if len(sys.argv) > 1 else "cdk.out")))
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,248 @@
+"""The sample stacks: snapshots, validators, CloudFormation limits and cross-construct wiring."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from stacks import add_sample_stacks
+from stacks.config import from_context
+from stacks.ml_training import MlTrainingConfig, MlTrainingStack
+from stacks.mpi_cluster import MpiClusterConfig
+from tests.harness import (
+    ROOT,
+    TEST_ENV,
+    Synthesized,
+    assert_cfn_lint_clean,
+    assert_nag_clean,
+    make_app,
+    mask_hashes,
+    synthesize,
+)
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import architecture
+import summarize
+
+STACKS = ["Genomics", "MlTraining", "MpiCluster", "SlurmCluster"]
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesized:
+    app = make_app(
+        **{"hpc-constructs:account": TEST_ENV.account, "hpc-constructs:region": TEST_ENV.region}
+    )
+    add_sample_stacks(app)
+    return synthesize(app)
+
+
+def resources(synth: Synthesized, stack: str, kind: str) -> dict[str, dict[str, Any]]:
+    template = synth.template_dict(stack)["Resources"]
+    return {lid: r for lid, r in template.items() if r["Type"] == kind}
+
+
+def only(synth: Synthesized, stack: str, kind: str) -> tuple[str, dict[str, Any]]:
+    found = resources(synth, stack, kind)
+    assert len(found) == 1, f"{stack}: expected one {kind}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def test_app_has_the_four_sample_stacks(synth: Synthesized) -> None:
+    assert synth.stack_names() == STACKS
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_snapshot(synth: Synthesized, stack: str, snapshot_json: SnapshotAssertion) -> None:
+    assert mask_hashes(synth.template_dict(stack)) == snapshot_json
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cfn_lint_clean(synth: Synthesized, stack: str) -> None:
+    assert_cfn_lint_clean(synth.template_dict(stack))
+
+
+def test_nag_clean(synth: Synthesized) -> None:
+    assert_nag_clean(synth)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_template_within_cloudformation_limits(synth: Synthesized, stack: str) -> None:
+    body = (synth.outdir / f"{stack}.template.json").read_bytes()
+    assert len(body) < summarize.MAX_TEMPLATE_BYTES
+    assert len(synth.template_dict(stack)["Resources"]) < summarize.MAX_RESOURCES
+
+
+def _ingress_from(
+    synth: Synthesized, stack: str, target_sg: str, source_sg: str
+) -> set[tuple[int, int]]:
+    ports: set[tuple[int, int]] = set()
+    for rule in resources(synth, stack, "AWS::EC2::SecurityGroupIngress").values():
+        props = rule["Properties"]
+        if props.get("GroupId") == {"Fn::GetAtt": [target_sg, "GroupId"]} and props.get(
+            "SourceSecurityGroupId"
+        ) == {"Fn::GetAtt": [source_sg, "GroupId"]}:
+            ports.add((props["FromPort"], props["ToPort"]))
+    return ports
+
+
+def _security_group_of(resource: dict[str, Any]) -> str:
+    groups = resource["Properties"]["SecurityGroupIds"]
+    return str(groups[0]["Fn::GetAtt"][0])
+
+
+def _launch_template_groups(synth: Synthesized, stack: str) -> set[str]:
+    groups: set[str] = set()
+    for lt in resources(synth, stack, "AWS::EC2::LaunchTemplate").values():
+        for itf in lt["Properties"]["LaunchTemplateData"].get("NetworkInterfaces", []):
+            groups.update(g["Fn::GetAtt"][0] for g in itf["Groups"])
+    return groups
+
+
+@pytest.mark.parametrize("stack", ["MpiCluster", "Genomics", "MlTraining"])
+def test_compute_reaches_lustre_on_exactly_the_lustre_ports(synth: Synthesized, stack: str) -> None:
+    _, fs = only(synth, stack, "AWS::FSx::FileSystem")
+    lustre_sg = _security_group_of(fs)
+    (compute_sg,) = _launch_template_groups(synth, stack)
+    assert _ingress_from(synth, stack, lustre_sg, compute_sg) == {(988, 988), (1018, 1023)}
+
+
+@pytest.mark.parametrize("stack", ["MpiCluster", "Genomics", "MlTraining"])
+def test_compute_nodes_mount_lustre_at_boot(synth: Synthesized, stack: str) -> None:
+    fs_id, _ = only(synth, stack, "AWS::FSx::FileSystem")
+    user_data = [
+        json.dumps(lt["Properties"]["LaunchTemplateData"].get("UserData"))
+        for lt in resources(synth, stack, "AWS::EC2::LaunchTemplate").values()
+    ]
+    assert any(fs_id in text and "lustre" in text and "/fsx" in text for text in user_data)
+
+
+def test_batch_jobs_see_the_lustre_mount(synth: Synthesized) -> None:
+    _, job = only(synth, "Genomics", "AWS::Batch::JobDefinition")
+    container = job["Properties"]["NodeProperties"]["NodeRangeProperties"][0]["Container"]
+    paths = [m["ContainerPath"] for m in container["MountPoints"]]
+    assert "/fsx" in paths
+    devices = container["LinuxParameters"]["Devices"]
+    assert [d["HostPath"] for d in devices] == ["/dev/infiniband/uverbs0"]  # c5n.18xlarge: 1 EFA
+
+
+def test_datasync_can_write_to_the_landing_bucket(synth: Synthesized) -> None:
+    bucket_id = next(
+        lid
+        for lid, r in resources(synth, "Genomics", "AWS::S3::Bucket").items()
+        if "Ingest/LandingBucket" in r["Metadata"]["aws:cdk:path"]
+    )
+    _, location = only(synth, "Genomics", "AWS::DataSync::LocationS3")
+    role_id = location["Properties"]["S3Config"]["BucketAccessRoleArn"]["Fn::GetAtt"][0]
+    writes = []
+    for policy in resources(synth, "Genomics", "AWS::IAM::Policy").values():
+        if {"Ref": role_id} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            if "s3:PutObject" in actions:
+                writes.append(json.dumps(statement["Resource"]))
+    assert writes, "the DataSync role has no s3:PutObject"
+    assert all(bucket_id in text and "runs/*" in text for text in writes)
+
+
+def test_ml_training_uses_32_efa_interfaces_and_a_capacity_block(synth: Synthesized) -> None:
+    _, lt = only(synth, "MlTraining", "AWS::EC2::LaunchTemplate")
+    data = lt["Properties"]["LaunchTemplateData"]
+    efa = [i for i in data["NetworkInterfaces"] if i.get("InterfaceType") in ("efa", "efa-only")]
+    assert len(efa) == 32
+    assert data["InstanceMarketOptions"] == {"MarketType": "capacity-block"}
+    _, asg = only(synth, "MlTraining", "AWS::AutoScaling::AutoScalingGroup")
+    assert asg["Properties"]["MinSize"] == asg["Properties"]["MaxSize"] == "2"
+    _, fs = only(synth, "MlTraining", "AWS::FSx::FileSystem")
+    assert fs["Properties"]["LustreConfiguration"]["DeploymentType"] == "PERSISTENT_2"
+
+
+def test_summary_reports_compute_lustre_and_validators(synth: Synthesized) -> None:
+    text, ok = summarize.summarize(synth.outdir)
+    assert ok, text
+    assert (
+        "hpc7a.96xlarge x 0-16 nodes; 2 EFA interfaces and 300 Gbps per node; peak 3,072 vCPUs"
+        in text
+    )
+    assert "p5.48xlarge x 2-2 nodes; 32 EFA interfaces and 3200 Gbps per node" in text
+    assert "SCRATCH_2, 4800 GiB, 960 MB/s baseline" in text
+    assert "PERSISTENT_2, 4800 GiB, 4,800 MB/s baseline" in text
+    assert text.count("cdk-nag AwsSolutions: clean") == len(STACKS)
+
+    # The README shows this output; keep it true (template sizes differ slightly between the
+    # CLI, which adds metadata, and in-process synthesis, so they are not compared).
+    def sizeless(value: str) -> str:
+        return re.sub(r"[\d,]+ bytes", "N bytes", value)
+
+    documented = sizeless((ROOT / "docs" / "stacks.md").read_text())
+    assert sizeless(text) in documented, "update the summary in docs/stacks.md"
+
+
+def test_architecture_document_is_current(synth: Synthesized) -> None:
+    expected = architecture.document(synth.outdir)
+    current = (ROOT / "docs" / "architecture.md").read_text()
+    assert current == expected, (
+        "run: python scripts/architecture.py <cdk.out> > docs/architecture.md"
+    )
+
+
+# --- configuration from context --------------------------------------------------------------
+
+
+def test_context_overrides_every_stack_and_one_stack() -> None:
+    app = cdk.App(context={"max_nodes": "4", "MpiCluster:instance_type": "c5n.18xlarge"})
+    config = from_context(app.node, "MpiCluster", MpiClusterConfig)
+    assert config.max_nodes == 4
+    assert config.instance_type == "c5n.18xlarge"
+    ml = from_context(app.node, "MlTraining", MlTrainingConfig)
+    assert ml.instance_type == "p5.48xlarge"
+
+
+def test_fails_when_context_values_have_the_wrong_type() -> None:
+    app = cdk.App(context={"max_nodes": "many", "MlTraining:nodes": "two"})
+    with pytest.raises(
+        Exception, match=r"context max_nodes: max_nodes='many' is not valid; allowed: an integer"
+    ):
+        from_context(app.node, "MpiCluster", MpiClusterConfig)
+    with pytest.raises(Exception, match="MlTraining:nodes"):
+        from_context(app.node, "MlTraining", MlTrainingConfig)
+
+
+def test_fails_when_ml_orchestrator_is_unknown() -> None:
+    app = make_app()
+    with pytest.raises(Exception, match=r"orchestrator='slurm' is not valid.*'fleet', 'batch'"):
+        MlTrainingStack(
+            app, "MlTraining", env=TEST_ENV, config=MlTrainingConfig(orchestrator="slurm")
+        )
+
+
+def test_app_reports_bad_context_clearly() -> None:
+    env = dict(os.environ)
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context["MpiCluster:instance_type"] = "hpc7a.96xlarg"
+    env["CDK_CONTEXT_JSON"] = json.dumps(context)
+    env["CDK_OUTDIR"] = str(Path(make_app().outdir))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Invalid configuration" in result.stderr
+    assert "hpc7a.96xlarge" in result.stderr  # the close-name suggestion
