@@ -20,22 +20,15 @@ from constructs import Construct
 
 from hpc_constructs import limits
 from hpc_constructs.capacity import FleetCapacity
-from hpc_constructs.catalog import (
-    InstanceCatalog,
-    InstanceSpec,
-    UnknownInstanceTypeError,
-    efa_device_paths,
-    offered_in,
-    plan_efa_interfaces,
-    supports_placement,
-)
+from hpc_constructs.catalog import efa_device_paths, plan_efa_interfaces, supports_placement
+from hpc_constructs.compute import check_offerings, lookup_specs, select_subnets
 from hpc_constructs.efa import (
-    apply_interfaces,
     create_efa_security_group,
     efa_boot_commands,
+    efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, is_token, warn
+from hpc_constructs.errors import Validator, warn
 from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
 
 #: Where a single Lustre file system (or the first of a sequence) is mounted on the hosts and in
@@ -160,20 +153,10 @@ class BatchMultiNode(Construct):
         capacity = capacity if capacity is not None else FleetCapacity.on_demand()
         v = Validator(self)
 
-        spec: InstanceSpec | None = None
-        try:
-            spec = InstanceCatalog.get(instance_type)
-        except UnknownInstanceTypeError as err:
-            v.problems.extend(err.problems)
+        specs = lookup_specs(v, "instance_type", [instance_type])
+        spec = specs[0] if specs else None
 
-        subnets = vpc.select_subnets(
-            availability_zones=vpc_subnets.availability_zones,
-            one_per_az=vpc_subnets.one_per_az,
-            subnet_filters=vpc_subnets.subnet_filters,
-            subnet_group_name=vpc_subnets.subnet_group_name,
-            subnets=vpc_subnets.subnets,
-            subnet_type=vpc_subnets.subnet_type,
-        ).subnets
+        subnets = select_subnets(vpc, vpc_subnets).subnets
         v.require(
             len(subnets) == 1,
             "vpc_subnets",
@@ -237,18 +220,7 @@ class BatchMultiNode(Construct):
                     instance_type,
                     "a type that supports cluster placement groups (or pass placement_group)",
                 )
-            region = cdk.Stack.of(self).region
-            if subnets and not cdk.Token.is_unresolved(region):
-                az: str | None = subnets[0].availability_zone
-                # Only real zone names (not tokens or the CLI's "dummy1a" placeholders).
-                if az is None or is_token(az) or not az.startswith(region):
-                    az = None
-                v.require(
-                    offered_in(spec, region, az) is not False,
-                    "instance_type",
-                    instance_type,
-                    f"a type offered in {region}" + (f" ({az})" if az else ""),
-                )
+            check_offerings(v, self, "instance_type", specs, subnets, "vpc_subnets")
         v.raise_if_any()
         assert spec is not None  # raise_if_any() raised otherwise
 
@@ -301,39 +273,18 @@ class BatchMultiNode(Construct):
         if self.efa_enabled:
             self.user_data.add_commands(*efa_boot_commands(spec, install=install_efa_software))
 
-        self.launch_template = ec2.LaunchTemplate(
+        self.launch_template = efa_launch_template(
             self,
             "LaunchTemplate",
+            # Root device of the ECS-optimized Amazon Linux 2023 AMIs (the default).
+            root_volume_size_gib=root_volume_size_gib,
+            capacity=capacity,
+            interfaces=launch_template_interfaces(plan_efa_interfaces(spec), [self.security_group])
+            if self.efa_enabled
+            else None,
             user_data=multipart,
             http_endpoint=True,
-            http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
-            # Containers reach IMDS through the Docker bridge: one hop more than the host.
-            http_put_response_hop_limit=2,
-            block_devices=[
-                ec2.BlockDevice(
-                    # Root device of the ECS-optimized Amazon Linux 2023 AMIs.
-                    device_name="/dev/xvda",
-                    volume=ec2.BlockDeviceVolume.ebs(
-                        root_volume_size_gib,
-                        encrypted=True,
-                        volume_type=ec2.EbsDeviceVolumeType.GP3,
-                        delete_on_termination=True,
-                    ),
-                )
-            ],
         )
-        cfn_template = self.launch_template.node.default_child
-        assert isinstance(cfn_template, ec2.CfnLaunchTemplate)
-        if self.efa_enabled:
-            # The L2 launch template has no network-interface list: set the planned EFA layout
-            # on its L1 (apply_interfaces also drops LaunchTemplateData.SecurityGroupIds).
-            interfaces = launch_template_interfaces(
-                plan_efa_interfaces(spec), [self.security_group]
-            )
-            apply_interfaces(self.launch_template, interfaces)
-        # Reservation targeting / Capacity Block market type: no L2 props for them.
-        for key, value in capacity.launch_template_data_overrides().items():
-            cfn_template.add_property_override(f"LaunchTemplateData.{key}", value)
 
         if machine_image is None:
             machine_image = batch.EcsMachineImage(

@@ -10,7 +10,6 @@ from enum import Enum
 from typing import Any
 
 from aws_cdk import aws_autoscaling as autoscaling
-from aws_cdk import aws_ec2 as ec2
 
 from hpc_constructs.errors import Validator, is_token
 
@@ -150,30 +149,12 @@ class FleetCapacity:
         """The DescribeInstanceTypes usage class this option needs: "spot" or "on-demand"."""
         return "spot" if self.is_spot else "on-demand"
 
-    def instance_market_options(self) -> ec2.CfnLaunchTemplate.InstanceMarketOptionsProperty | None:
-        """Launch-template market options. Spot in an Auto Scaling group is set on the group's
-        instances distribution instead, so only Capacity Blocks need this."""
-        if self.is_capacity_block:
-            return ec2.CfnLaunchTemplate.InstanceMarketOptionsProperty(market_type="capacity-block")
-        return None
-
-    def capacity_reservation_specification(
-        self,
-    ) -> ec2.CfnLaunchTemplate.CapacityReservationSpecificationProperty | None:
-        """Launch-template reservation targeting for reservations and Capacity Blocks."""
-        if self.kind not in (CapacityKind.CAPACITY_RESERVATION, CapacityKind.CAPACITY_BLOCK):
-            return None
-        return ec2.CfnLaunchTemplate.CapacityReservationSpecificationProperty(
-            capacity_reservation_target=ec2.CfnLaunchTemplate.CapacityReservationTargetProperty(
-                capacity_reservation_id=self.reservation_id,
-                capacity_reservation_resource_group_arn=self.resource_group_arn,
-            )
-        )
-
     def launch_template_data_overrides(self) -> dict[str, Any]:
-        """The same market options and reservation targeting as CloudFormation-cased
+        """Launch-template market options and reservation targeting as CloudFormation-cased
         ``LaunchTemplateData`` keys, for ``CfnLaunchTemplate.add_property_override`` on an L2
-        launch template (which has no props for them). Empty for On-Demand and Spot."""
+        launch template (which has no props for them). Empty for On-Demand and Spot: Spot in an
+        Auto Scaling group is set on the group's instances distribution, so only Capacity
+        Blocks set ``InstanceMarketOptions``."""
         data: dict[str, Any] = {}
         if self.is_capacity_block:
             data["InstanceMarketOptions"] = {"MarketType": "capacity-block"}

@@ -1,5 +1,6 @@
-"""Launch-template pieces every EFA construct shares: the interface list, the self-referencing
-security group and the boot-time install/verification of the EFA software.
+"""Launch-template pieces every EFA construct shares: the launch template itself, its interface
+list, the self-referencing security group and the boot-time install/verification of the EFA
+software.
 
 ``EfaComputeFleet``, ``BatchMultiNode`` and the Slurm constructs all build their launch
 templates from these, so one instance type gets one layout everywhere.
@@ -12,8 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import EfaInterface, InstanceSpec, efa_device_paths
 
 #: Where the EFA installer is published (EC2 User Guide, "Get started with EFA and MPI", step 3).
@@ -89,6 +92,80 @@ def apply_interfaces(
     cfn.add_property_override("LaunchTemplateData.NetworkInterfaces", list(interfaces))
     cfn.add_property_deletion_override("LaunchTemplateData.SecurityGroupIds")
     return cfn
+
+
+def efa_launch_template(
+    scope: Construct,
+    id: str,
+    *,
+    root_volume_size_gib: int,
+    capacity: FleetCapacity,
+    interfaces: Sequence[dict[str, Any]] | None = None,
+    root_device_name: str = "/dev/xvda",
+    extra_block_devices: Sequence[ec2.BlockDevice] = (),
+    instance_type: ec2.InstanceType | None = None,
+    machine_image: ec2.IMachineImage | None = None,
+    user_data: ec2.UserData | None = None,
+    role: iam.IRole | None = None,
+    key_pair: ec2.IKeyPair | None = None,
+    security_group: ec2.ISecurityGroup | None = None,
+    placement_group: ec2.IPlacementGroup | None = None,
+    detailed_monitoring: bool | None = None,
+    http_endpoint: bool | None = None,
+    market_options: bool = True,
+) -> ec2.LaunchTemplate:
+    """The L2 launch template of EFA nodes, with the settings every construct shares.
+
+    IMDSv2 is required with a hop limit of 2 (containers reach IMDS through the Docker bridge,
+    one hop more than the host); the root volume is encrypted gp3, deleted with the instance.
+    ``interfaces`` (from :func:`launch_template_interfaces`) are set with
+    :func:`apply_interfaces`; ``None`` keeps the L2's single default interface. The purchase
+    option's ``LaunchTemplateData`` overrides follow (reservation targeting, the Capacity Block
+    market type); ``market_options=False`` leaves out ``InstanceMarketOptions`` for services
+    that set the market themselves (AWS PCS).
+
+    :param http_endpoint: render ``HttpEndpoint`` explicitly. Default: - not rendered (IMDS is
+        enabled by default).
+    """
+    template = ec2.LaunchTemplate(
+        scope,
+        id,
+        instance_type=instance_type,
+        machine_image=machine_image,
+        user_data=user_data,
+        role=role,
+        key_pair=key_pair,
+        security_group=security_group,
+        placement_group=placement_group,
+        detailed_monitoring=detailed_monitoring,
+        http_endpoint=http_endpoint,
+        http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
+        http_put_response_hop_limit=2,
+        block_devices=[
+            ec2.BlockDevice(
+                device_name=root_device_name,
+                volume=ec2.BlockDeviceVolume.ebs(
+                    root_volume_size_gib,
+                    encrypted=True,
+                    volume_type=ec2.EbsDeviceVolumeType.GP3,
+                    delete_on_termination=True,
+                ),
+            ),
+            *extra_block_devices,
+        ],
+    )
+    cfn = template.node.default_child
+    if not isinstance(cfn, ec2.CfnLaunchTemplate):  # pragma: no cover - L2 invariant
+        raise TypeError("expected the launch template's L1 child")
+    if interfaces is not None:
+        # The L2 has no network-interface list: set the planned EFA layout on its L1.
+        apply_interfaces(template, interfaces)
+    # Reservation targeting and the Capacity Block market type have no L2 props either.
+    for key, value in capacity.launch_template_data_overrides().items():
+        if key == "InstanceMarketOptions" and not market_options:
+            continue
+        cfn.add_property_override(f"LaunchTemplateData.{key}", value)
+    return template
 
 
 def efa_boot_commands(spec: InstanceSpec, *, install: bool = True) -> list[str]:

@@ -29,17 +29,24 @@ from hpc_constructs.catalog import (
     DEFAULT_EFA_INTERFACE_TYPE,
     EfaInterface,
     EfaInterfaceType,
-    InstanceCatalog,
     InstanceSpec,
-    UnknownInstanceTypeError,
-    offered_in,
     plan_efa_interfaces,
-    supports_placement,
+)
+from hpc_constructs.compute import (
+    check_capacity,
+    check_offerings,
+    check_one_architecture,
+    check_placement,
+    check_private_subnets,
+    check_single_subnet,
+    lookup_specs,
+    resolve_efa,
+    select_subnets,
 )
 from hpc_constructs.efa import (
-    apply_interfaces,
     create_efa_security_group,
     efa_boot_commands,
+    efa_launch_template,
     launch_template_interfaces,
 )
 from hpc_constructs.errors import Validator, warn
@@ -191,40 +198,13 @@ class EfaComputeFleet(Construct):
 
         # --- instance types ------------------------------------------------------------
         types = list(instance_types)
-        specs: list[InstanceSpec] = []
-        v.require(len(types) > 0, "instance_types", types, "one or more instance types")
-        v.require(len(set(types)) == len(types), "instance_types", types, "each type listed once")
-        for name in types:
-            try:
-                specs.append(InstanceCatalog.get(name))
-            except UnknownInstanceTypeError as err:
-                hint = ", ".join(err.suggestions)
-                v.add(
-                    "instance_types",
-                    name,
-                    "a type in the instance catalog (or registered with InstanceCatalog.register)",
-                    reason=f"unknown instance type; did you mean {hint}?"
-                    if hint
-                    else "unknown instance type",
-                )
-        architectures = sorted({s.architecture for s in specs})
-        v.require(
-            len(architectures) <= 1,
-            "instance_types",
-            {s.instance_type: s.architecture for s in specs},
-            "types of one architecture (one AMI serves the fleet)",
+        specs = lookup_specs(v, "instance_types", types)
+        architecture = check_one_architecture(
+            v, "instance_types", specs, "one AMI serves the fleet"
         )
 
         # --- EFA -----------------------------------------------------------------------
-        without_efa = [s.instance_type for s in specs if not s.efa_supported]
-        efa_enabled = bool(specs) and not without_efa if efa is None else efa
-        if efa is True and without_efa:
-            v.add(
-                "efa",
-                True,
-                "False, or only EFA-capable instance types",
-                reason=f"no EFA support: {', '.join(without_efa)}",
-            )
+        efa_enabled = resolve_efa(v, "efa", efa, specs)
         v.one_of("efa_interface_type", efa_interface_type, ("efa-only", "efa"))
 
         # --- sizes ---------------------------------------------------------------------
@@ -244,21 +224,7 @@ class EfaComputeFleet(Construct):
             )
 
         # --- purchase option -----------------------------------------------------------
-        for spec in specs:
-            if capacity.is_spot:
-                v.require(
-                    "spot" in spec.usage_classes,
-                    "capacity",
-                    f"spot ({spec.instance_type})",
-                    f"a purchase option the type offers: {', '.join(spec.usage_classes)}",
-                )
-            if capacity.is_capacity_block:
-                v.require(
-                    "capacity-block" in spec.usage_classes,
-                    "capacity",
-                    f"capacity-block ({spec.instance_type})",
-                    f"a purchase option the type offers: {', '.join(spec.usage_classes)}",
-                )
+        check_capacity(v, "capacity", capacity, specs)
         if capacity.is_capacity_block:
             v.require(
                 min_capacity == max_capacity and max_capacity > 0,
@@ -297,36 +263,20 @@ class EfaComputeFleet(Construct):
         elif placement_group is not None and placement_group.strategy is not None:
             strategy = str(placement_group.strategy.value).lower()
         if strategy is not None:
-            for spec in specs:
-                v.require(
-                    supports_placement(spec, strategy),
-                    "placement_group",
-                    f"{strategy} ({spec.instance_type})",
-                    f"a strategy the type supports: {', '.join(spec.placement_strategies)}",
-                )
+            check_placement(v, "placement_group", specs, strategy)
         uses_group = create_group or placement_group is not None
         cluster_group = uses_group and strategy in (None, "cluster")
 
         # --- subnets -------------------------------------------------------------------
-        selected = vpc.select_subnets(
-            availability_zones=vpc_subnets.availability_zones,
-            one_per_az=vpc_subnets.one_per_az,
-            subnet_filters=vpc_subnets.subnet_filters,
-            subnet_group_name=vpc_subnets.subnet_group_name,
-            subnets=vpc_subnets.subnets,
-            subnet_type=vpc_subnets.subnet_type,
-        )
+        selected = select_subnets(vpc, vpc_subnets)
         subnets = list(selected.subnets)
-        if (efa_enabled or cluster_group) and not selected.is_pending_lookup:
-            azs = sorted({s.availability_zone for s in subnets})
-            v.require(
-                len(subnets) == 1,
+        if efa_enabled or cluster_group:
+            check_single_subnet(
+                v,
                 "vpc_subnets",
-                [f"{s.node.path} ({s.availability_zone})" for s in subnets],
-                "exactly one subnet (one Availability Zone)",
-                reason="EFA traffic cannot cross subnets or AZs and an Auto Scaling group "
-                "cannot combine a cluster placement group with several AZs"
-                + (f"; the selection spans {', '.join(azs)}" if len(azs) > 1 else ""),
+                selected,
+                "EFA traffic cannot cross subnets or AZs and an Auto Scaling group cannot "
+                "combine a cluster placement group with several AZs",
             )
         plan_type: EfaInterfaceType = (
             efa_interface_type
@@ -341,37 +291,18 @@ class EfaComputeFleet(Construct):
             for s in specs
         }
         multi_interface = [t for t, p in plans.items() if len(p) > 1]
-        public = [s.node.path for s in subnets if _maps_public_ip(s)]
-        if multi_interface and (selected.has_public or public):
-            v.add(
-                "vpc_subnets",
-                public or "public subnets",
-                "private or isolated subnets that do not auto-assign public IPv4 addresses",
-                reason=f"{', '.join(multi_interface)} launch(es) with several network "
-                "interfaces and AWS cannot auto-assign a public IP to such instances",
-            )
+        check_private_subnets(v, "vpc_subnets", selected, multi_interface)
 
         # --- regional offering ---------------------------------------------------------
-        region = cdk.Stack.of(self).region
-        if not cdk.Token.is_unresolved(region):
-            az: str | None = None
-            if len(subnets) == 1 and not cdk.Token.is_unresolved(subnets[0].availability_zone):
-                az = subnets[0].availability_zone
-            for spec in specs:
-                if offered_in(spec, region) is False:
-                    v.add(
-                        "instance_types",
-                        spec.instance_type,
-                        f"a type offered in {region}",
-                        reason=f"offered in {', '.join(spec.regions) or 'no surveyed region'}",
-                    )
-                elif az is not None and offered_in(spec, region, az) is False:
-                    v.add(
-                        "vpc_subnets",
-                        f"{subnets[0].node.path} ({az})",
-                        f"a subnet in an AZ offering {spec.instance_type}: "
-                        + ", ".join(spec.zones.get(region, ())),
-                    )
+        # The AZ is checked when the fleet has one subnet (an EFA or cluster-placement fleet).
+        check_offerings(
+            v,
+            self,
+            "instance_types",
+            specs,
+            subnets if len(subnets) == 1 else [],
+            "vpc_subnets",
+        )
 
         # --- storage, identity ---------------------------------------------------------
         gpu_default_ami = machine_image is None and any(s.is_gpu for s in specs)
@@ -398,7 +329,8 @@ class EfaComputeFleet(Construct):
             min(s.max_efa_interfaces for s in specs) if efa_enabled else 0
         )
         self.network_gbps: float = min(s.network_gbps for s in specs)
-        self.architecture: str = architectures[0]
+        assert architecture is not None  # raise_if_any() raised otherwise
+        self.architecture: str = architecture
         self.subnet: ec2.ISubnet | None = subnets[0] if len(subnets) == 1 else None
         if efa is False and any(s.efa_supported for s in specs):
             warn(
@@ -487,19 +419,9 @@ class EfaComputeFleet(Construct):
         elif user_data is not None:
             self._user_commands.extend(user_data)
 
-        block_devices = [
-            ec2.BlockDevice(
-                device_name=root_device_name,
-                volume=ec2.BlockDeviceVolume.ebs(
-                    root_volume_size_gib,
-                    encrypted=True,
-                    delete_on_termination=True,
-                    volume_type=ec2.EbsDeviceVolumeType.GP3,
-                ),
-            )
-        ]
+        scratch_devices: list[ec2.BlockDevice] = []
         if scratch_volume is not None:
-            block_devices.append(
+            scratch_devices.append(
                 ec2.BlockDevice(
                     device_name=scratch_volume.device_name,
                     volume=ec2.BlockDeviceVolume.ebs(
@@ -520,7 +442,6 @@ class EfaComputeFleet(Construct):
         # template; the others get their own, referenced from the mixed instances policy.
         self.launch_templates: dict[str, ec2.LaunchTemplate] = {}
         by_layout: dict[tuple[object, ...], ec2.LaunchTemplate] = {}
-        overrides_data = capacity.launch_template_data_overrides()
         for index, spec in enumerate(specs):
             key = (plans[spec.instance_type], self._efa_devices(spec), spec.nvme_disk_count)
             if key not in by_layout:
@@ -532,27 +453,24 @@ class EfaComputeFleet(Construct):
                 boot = ec2.UserData.custom(
                     cdk.Lazy.string(_Producer(functools.partial(self._boot_script, spec)))
                 )
-                template = ec2.LaunchTemplate(
+                by_layout[key] = efa_launch_template(
                     self,
                     lt_id,
+                    root_volume_size_gib=root_volume_size_gib,
+                    root_device_name=root_device_name,
+                    extra_block_devices=scratch_devices,
+                    capacity=capacity,
+                    interfaces=launch_template_interfaces(
+                        plans[spec.instance_type], [self.security_group]
+                    ),
                     instance_type=ec2.InstanceType(spec.instance_type),
                     machine_image=self.machine_image,
                     user_data=boot,
                     role=self.role,
                     key_pair=key_pair,
-                    block_devices=block_devices,
-                    detailed_monitoring=True,
-                    require_imdsv2=True,
-                    http_put_response_hop_limit=2,
                     placement_group=self.placement_group,
+                    detailed_monitoring=True,
                 )
-                cfn = apply_interfaces(
-                    template,
-                    launch_template_interfaces(plans[spec.instance_type], [self.security_group]),
-                )
-                for prop, value in overrides_data.items():
-                    cfn.add_property_override(f"LaunchTemplateData.{prop}", value)
-                by_layout[key] = template
             self.launch_templates[spec.instance_type] = by_layout[key]
         self.launch_template: ec2.LaunchTemplate = self.launch_templates[types[0]]
 
@@ -733,16 +651,6 @@ class EfaComputeFleet(Construct):
         lines += self._mount_commands
         lines += self._user_commands
         return "\n".join(lines) + "\n"
-
-
-def _maps_public_ip(subnet: ec2.ISubnet) -> bool:
-    if isinstance(subnet, ec2.PublicSubnet):
-        return True
-    child = subnet.node.default_child
-    if isinstance(child, ec2.CfnSubnet):
-        value = child.map_public_ip_on_launch
-        return value is True
-    return False
 
 
 def _validate_scratch(v: Validator, vol: ScratchVolume) -> None:

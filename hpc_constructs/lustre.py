@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from hpc_constructs import limits
+from hpc_constructs.compute import select_subnets
 from hpc_constructs.errors import Validator, is_token, warn
 from hpc_constructs.mounts import LUSTRE_PORTS, allow_lustre_clients, lustre_mount_commands
 
@@ -448,14 +449,7 @@ class LustreScratch(LustreScratchBase):
             )
 
         # --- network and data repositories ----------------------------------------------------
-        subnets = vpc.select_subnets(
-            availability_zones=vpc_subnets.availability_zones,
-            one_per_az=vpc_subnets.one_per_az,
-            subnet_filters=vpc_subnets.subnet_filters,
-            subnet_group_name=vpc_subnets.subnet_group_name,
-            subnets=vpc_subnets.subnets,
-            subnet_type=vpc_subnets.subnet_type,
-        ).subnets
+        subnets = select_subnets(vpc, vpc_subnets).subnets
         v.require(
             len(subnets) == 1,
             "vpc_subnets",

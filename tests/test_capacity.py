@@ -11,8 +11,7 @@ from hpc_constructs import CapacityKind, FleetCapacity, HpcValidationError
 def test_on_demand_is_plain() -> None:
     capacity = FleetCapacity.on_demand()
     assert capacity.kind is CapacityKind.ON_DEMAND
-    assert capacity.instance_market_options() is None
-    assert capacity.capacity_reservation_specification() is None
+    assert capacity.launch_template_data_overrides() == {}
     assert capacity.usage_class == "on-demand"
 
 
@@ -26,26 +25,27 @@ def test_spot_defaults_to_price_capacity_optimized_with_rebalancing() -> None:
     assert capacity.capacity_rebalance is True
     assert capacity.spot_max_price is None
     assert capacity.usage_class == "spot"
+    assert capacity.launch_template_data_overrides() == {}
 
 
 def test_capacity_block_sets_market_type_and_reservation() -> None:
     capacity = FleetCapacity.capacity_block("cr-0123456789abcdef0")
-    market = capacity.instance_market_options()
-    assert market is not None
-    assert market.market_type == "capacity-block"
-    spec = capacity.capacity_reservation_specification()
-    assert spec is not None
-    target = spec.capacity_reservation_target
-    assert target is not None
-    assert target.capacity_reservation_id == "cr-0123456789abcdef0"  # type: ignore[union-attr]
+    assert capacity.launch_template_data_overrides() == {
+        "InstanceMarketOptions": {"MarketType": "capacity-block"},
+        "CapacityReservationSpecification": {
+            "CapacityReservationTarget": {"CapacityReservationId": "cr-0123456789abcdef0"}
+        },
+    }
 
 
 def test_capacity_reservation_by_resource_group() -> None:
     arn = "arn:aws:resource-groups:us-east-2:123456789012:group/hpc-odcr"
     capacity = FleetCapacity.capacity_reservation(resource_group_arn=arn)
-    spec = capacity.capacity_reservation_specification()
-    assert spec is not None
-    assert spec.capacity_reservation_target.capacity_reservation_resource_group_arn == arn  # type: ignore[union-attr]
+    assert capacity.launch_template_data_overrides() == {
+        "CapacityReservationSpecification": {
+            "CapacityReservationTarget": {"CapacityReservationResourceGroupArn": arn}
+        },
+    }
 
 
 def test_fails_when_spot_max_price_is_not_a_price() -> None:

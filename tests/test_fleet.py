@@ -531,7 +531,7 @@ def _fails(s: Scratch, *needles: str, **kwargs: Any) -> str:
 
 
 def test_fails_when_efa_is_forced_on_a_type_without_efa(scratch: Scratch) -> None:
-    _fails(scratch, "efa=True", "no EFA support: m5.large", efa=True,
+    _fails(scratch, "efa=True", "m5.large do(es) not support EFA", efa=True,
            instance_types=["m5.large"])  # fmt: skip
 
 

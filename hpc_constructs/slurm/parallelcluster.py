@@ -20,23 +20,26 @@ from aws_cdk import aws_efs as efs
 from constructs import Construct
 
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
-from hpc_constructs.catalog import InstanceSpec, plan_efa_interfaces, supports_placement
+from hpc_constructs.catalog import InstanceSpec, plan_efa_interfaces
+from hpc_constructs.compute import (
+    check_capacity,
+    check_offerings,
+    check_one_architecture,
+    check_placement,
+    check_private_subnets,
+    check_single_subnet,
+    lookup_specs,
+    resolve_efa,
+    select_subnets,
+    spot_strategy,
+)
 from hpc_constructs.errors import Validator, is_token, warn
 from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients
 from hpc_constructs.slurm._checks import (
     SlurmStorage,
     as_storage,
-    check_capacity,
     check_mount_dirs,
-    check_offerings,
-    check_one_architecture,
-    check_single_subnet,
     dependable_parts,
-    lookup_specs,
-    maps_public_ip,
-    resolve_efa,
-    select,
-    spot_strategy,
 )
 
 #: The ParallelCluster release the configuration is written for and checked against
@@ -263,7 +266,7 @@ class ParallelCluster(Construct):
                 cr_names,
                 "unique compute resource names within the queue",
             )
-            selected = select(vpc, queue.subnets or compute_subnets)
+            selected = select_subnets(vpc, queue.subnets or compute_subnets)
             queue_subnets[queue.name] = selected
             items: list[_ResolvedResource] = []
             for res in resources:
@@ -293,15 +296,7 @@ class ParallelCluster(Construct):
                 for s in r.specs
                 if len(plan_efa_interfaces(s)) > 1
             ]
-            public = [s.node.path for s in selected.subnets if maps_public_ip(s)]
-            if multi_nic and (selected.has_public or public):
-                v.add(
-                    f"{qp}.subnets",
-                    public or "public subnets",
-                    "private or isolated subnets that do not auto-assign public IPv4 addresses",
-                    reason=f"{', '.join(multi_nic)} launch(es) with several network "
-                    "interfaces and AWS cannot auto-assign a public IP to such instances",
-                )
+            check_private_subnets(v, f"{qp}.subnets", selected, multi_nic)
 
         # --- head node and architecture ------------------------------------------------------
         compute_arch = check_one_architecture(
@@ -321,7 +316,9 @@ class ParallelCluster(Construct):
                 f"an {compute_arch} type, the compute nodes' architecture "
                 "(ParallelCluster requires head and compute nodes to share an architecture)",
             )
-        check_offerings(v, self, "head_node_instance_type", head_specs, [head_node_subnet])
+        check_offerings(
+            v, self, "head_node_instance_type", head_specs, [head_node_subnet], "head_node_subnet"
+        )
 
         # --- shared storage ------------------------------------------------------------------
         storages = [as_storage(s) for s in shared_storage]
@@ -459,14 +456,10 @@ class ParallelCluster(Construct):
             else efa and not capacity.is_capacity_block
         )
         if placement:
-            for spec in specs:
-                v.require(
-                    supports_placement(spec, "cluster"),
-                    f"{rp}.placement_group",
-                    f"cluster ({spec.instance_type})",
-                    f"a strategy the type supports: {', '.join(spec.placement_strategies)}",
-                )
-        check_offerings(v, self, f"{rp}.instance_types", specs, list(selected.subnets))
+            check_placement(v, f"{rp}.placement_group", specs)
+        check_offerings(
+            v, self, f"{rp}.instance_types", specs, list(selected.subnets), f"{qp}.subnets"
+        )
         return _ResolvedResource(res, specs, capacity, efa, bool(placement))
 
     def _warn(self, item: _ResolvedResource) -> None:

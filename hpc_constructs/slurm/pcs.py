@@ -15,34 +15,28 @@ from aws_cdk import aws_pcs as pcs
 from constructs import Construct
 
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
-from hpc_constructs.catalog import (
-    EfaInterface,
-    InstanceSpec,
-    plan_efa_interfaces,
-    supports_placement,
+from hpc_constructs.catalog import EfaInterface, InstanceSpec, plan_efa_interfaces
+from hpc_constructs.compute import (
+    check_capacity,
+    check_offerings,
+    check_one_architecture,
+    check_placement,
+    check_private_subnets,
+    check_single_subnet,
+    lookup_specs,
+    resolve_efa,
+    select_subnets,
+    spot_strategy,
 )
 from hpc_constructs.efa import (
-    apply_interfaces,
     create_efa_security_group,
     efa_boot_commands,
+    efa_launch_template,
     launch_template_interfaces,
 )
 from hpc_constructs.errors import Validator, warn
 from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
-from hpc_constructs.slurm._checks import (
-    SlurmStorage,
-    as_storage,
-    check_capacity,
-    check_mount_dirs,
-    check_offerings,
-    check_one_architecture,
-    check_single_subnet,
-    lookup_specs,
-    maps_public_ip,
-    resolve_efa,
-    select,
-    spot_strategy,
-)
+from hpc_constructs.slurm._checks import SlurmStorage, as_storage, check_mount_dirs
 
 #: Slurm versions CreateCluster accepts (PCS API reference, ``SchedulerRequest.version``,
 #: botocore 1.44.8 ``pcs/2023-02-10``); 23.11 and 24.05 remain only on existing clusters.
@@ -166,38 +160,21 @@ class PcsComputeNodeGroup(Construct):
         )
         self.user_data = user_data
 
-        self.launch_template = ec2.LaunchTemplate(
+        self.launch_template = efa_launch_template(
             self,
             "LaunchTemplate",
+            root_volume_size_gib=root_volume_size_gib,
+            capacity=capacity,
+            interfaces=launch_template_interfaces(plan, [cluster.security_group])
+            if len(plan) > 1 or efa
+            else None,
             machine_image=machine_image,
             user_data=user_data,
-            http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
-            http_put_response_hop_limit=2,
             security_group=cluster.security_group,
             placement_group=self.placement_group,
-            block_devices=[
-                ec2.BlockDevice(
-                    device_name="/dev/xvda",
-                    volume=ec2.BlockDeviceVolume.ebs(
-                        root_volume_size_gib,
-                        encrypted=True,
-                        volume_type=ec2.EbsDeviceVolumeType.GP3,
-                        delete_on_termination=True,
-                    ),
-                )
-            ],
+            # PCS sets the market itself from PurchaseOption CAPACITY_BLOCK.
+            market_options=False,
         )
-        cfn_lt = self.launch_template.node.default_child
-        assert isinstance(cfn_lt, ec2.CfnLaunchTemplate)
-        if len(plan) > 1 or efa:
-            apply_interfaces(
-                self.launch_template,
-                launch_template_interfaces(plan, [cluster.security_group]),
-            )
-        for key, value in capacity.launch_template_data_overrides().items():
-            if key == "InstanceMarketOptions":
-                continue  # PCS sets the market itself from PurchaseOption CAPACITY_BLOCK
-            cfn_lt.add_property_override(f"LaunchTemplateData.{key}", value)
 
         purchase = {
             CapacityKind.SPOT: "SPOT",
@@ -457,15 +434,9 @@ class PcsCluster(Construct):
             else efa_on and not capacity.is_capacity_block
         )
         if placement:
-            for spec in specs:
-                v.require(
-                    supports_placement(spec, "cluster"),
-                    "placement_group",
-                    f"cluster ({spec.instance_type})",
-                    f"a strategy the type supports: {', '.join(spec.placement_strategies)}",
-                )
+            check_placement(v, "placement_group", specs)
         selection = subnets or ec2.SubnetSelection(subnets=[self.subnet])
-        selected = select(self.vpc, selection)
+        selected = select_subnets(self.vpc, selection)
         if efa_on or placement:
             check_single_subnet(
                 v,
@@ -487,16 +458,10 @@ class PcsCluster(Construct):
             if layouts
             else (EfaInterface(0, 0, "interface", is_primary=True, has_ip=True),)
         )
-        public = [s.node.path for s in selected.subnets if maps_public_ip(s)]
-        if len(plan) > 1 and (selected.has_public or public):
-            v.add(
-                "subnets",
-                public or "public subnets",
-                "private or isolated subnets that do not auto-assign public IPv4 addresses",
-                reason="the group launches with several network interfaces and AWS cannot "
-                "auto-assign a public IP to such instances",
-            )
-        check_offerings(v, self, "instance_types", specs, list(selected.subnets))
+        check_private_subnets(
+            v, "subnets", selected, [s.instance_type for s in specs] if len(plan) > 1 else []
+        )
+        check_offerings(v, self, "instance_types", specs, list(selected.subnets), "subnets")
         v.in_range("root_volume_size_gib", root_volume_size_gib, 8, 65_536, "GiB")
         v.raise_if_any()
 
