@@ -10,7 +10,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 PYTEST_ARGS ?=
 
-.PHONY: setup synth test lint format typecheck clean bench
+.PHONY: setup synth synth-offline test lint format typecheck clean bench
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -51,3 +51,10 @@ bench: setup
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+## Prove synthesis needs no network or AWS credentials: `make synth` in a network namespace
+## with no AWS configuration (needs root or unprivileged user namespaces; run `make setup` first).
+synth-offline: setup
+	unshare -rn env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+		-u AWS_PROFILE AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent \
+		$(MAKE) synth

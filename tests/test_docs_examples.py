@@ -35,3 +35,17 @@ def test_readme_is_generated_from_docs() -> None:
 def test_documented_example_runs(where: str, code: str) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_example_{where}"}
     exec(compile(code, where, "exec"), namespace)
+
+
+def test_every_warning_id_and_acknowledged_rule_is_explained_in_a_construct_section() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_readme
+
+    sections = "\n".join(
+        (ROOT / "docs" / name).read_text()
+        for name in build_readme.SECTIONS
+        if (ROOT / "docs" / name).exists()
+    )
+    missing = [wid for wid, _ in build_readme.warning_ids() if wid.split(":", 1)[1] not in sections]
+    missing += [rule for rule, _ in build_readme.acknowledged_rules() if rule not in sections]
+    assert not missing, f"document these in the construct's docs/*.md section: {missing}"
