@@ -35,9 +35,16 @@ class LustreFileSystemLike(Protocol):
 
 
 def allow_lustre_clients(file_system: LustreFileSystemLike, clients: ec2.IConnectable) -> None:
-    """Open exactly the Lustre ports from ``clients`` to ``file_system`` (and back)."""
+    """Open exactly the Lustre ports between ``clients`` and ``file_system``, both ways.
+
+    The FSx for Lustre User Guide ("File system access control with Amazon VPC") lists TCP 988
+    and 1018-1023 inbound on the file system's group from its clients, and the same ports
+    inbound on the clients' groups from the file system (Lustre servers also open connections
+    to clients). ``Connections`` adds the matching egress rules where a group restricts egress.
+    """
     for port in LUSTRE_PORTS:
         file_system.connections.allow_from(clients, port, "Lustre client traffic")
+        clients.connections.allow_from(file_system.connections, port, "Lustre server traffic")
 
 
 def lustre_mount_commands(
