@@ -113,6 +113,8 @@ def test_compute_reaches_lustre_on_exactly_the_lustre_ports(synth: Synthesized, 
     lustre_sg = _security_group_of(fs)
     (compute_sg,) = _launch_template_groups(synth, stack)
     assert _ingress_from(synth, stack, lustre_sg, compute_sg) == {(988, 988), (1018, 1023)}
+    # ...and the file system reaches the clients on the same ports (FSx for Lustre guide).
+    assert _ingress_from(synth, stack, compute_sg, lustre_sg) == {(988, 988), (1018, 1023)}
 
 
 @pytest.mark.parametrize("stack", ["MpiCluster", "Genomics", "MlTraining"])
