@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -186,12 +187,23 @@ def pcluster_python() -> Path:
     """``.venv-pcluster`` with aws-parallelcluster (it pins CDK v1, so it gets its own venv);
     created once per machine (about 70 s with a warm pip cache)."""
     python = PCLUSTER_VENV / "bin" / "python"
-    marker = PCLUSTER_VENV / f".aws-parallelcluster-{PCLUSTER_VERSION}"
+    constraints = Path(__file__).with_name("pcluster-constraints.txt")
+    pins = hashlib.sha256(constraints.read_bytes()).hexdigest()[:12]
+    marker = PCLUSTER_VENV / f".aws-parallelcluster-{PCLUSTER_VERSION}-{pins}"
     if not marker.exists():
         started = time.monotonic()
         subprocess.run([sys.executable, "-m", "venv", str(PCLUSTER_VENV)], check=True)
         install = subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", f"aws-parallelcluster=={PCLUSTER_VERSION}"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-c",
+                str(constraints),
+                f"aws-parallelcluster=={PCLUSTER_VERSION}",
+            ],
             capture_output=True,
             text=True,
         )
