@@ -120,8 +120,9 @@ class BatchMultiNode(Construct):
         Default: - True.
     :param root_volume_size_gib: encrypted gp3 root volume, which also holds container images.
         Default: - 100.
-    :param security_group: the nodes' security group; it must allow all traffic to and from
-        itself for EFA. Default: - a new group that does (plus HTTPS egress).
+    :param security_group: the nodes' security group; with EFA, rules allowing all traffic to
+        and from itself are added to it. Default: - a new group that has them (plus HTTPS
+        egress).
     :param instance_role: the nodes' EC2 role. Default: - a role with the
         AmazonEC2ContainerServiceforEC2Role managed policy (created by the Batch L2).
     :param job_queue_priority: priority of the job queue (higher runs first among queues that
@@ -252,6 +253,11 @@ class BatchMultiNode(Construct):
             vpc=vpc,
             description="AWS Batch multi-node nodes: all traffic within the group (EFA, MPI)",
         )
+        if security_group is not None and self.efa_enabled:
+            # EFA needs all traffic to and from the group itself (as the default group has).
+            security_group.connections.allow_internally(
+                ec2.Port.all_traffic(), "EFA: all traffic within the group"
+            )
         self.connections = ec2.Connections(security_groups=[self.security_group])
         for fs in mounts.values():
             allow_lustre_clients(fs, self.connections)
@@ -268,6 +274,14 @@ class BatchMultiNode(Construct):
         self.user_data = ec2.UserData.for_linux()
         multipart = ec2.MultipartUserData()
         multipart.add_user_data_part(self.user_data, ec2.MultipartBody.SHELL_SCRIPT, True)
+        # The ECS agent starts after cloud-init whether or not this script succeeds: on any
+        # failed step (Lustre mount, EFA check) stop it from registering, so Batch does not
+        # place jobs on a node without its file systems or EFA devices.
+        self.user_data.add_commands(
+            "set -eo pipefail",
+            'trap \'rc=$?; if [ "$rc" -ne 0 ]; then echo "hpc-constructs boot failed ($rc): '
+            "ECS agent disabled\" >&2; systemctl disable --now --no-block ecs; fi' EXIT",
+        )
         for path, fs in mounts.items():
             self.user_data.add_commands(*lustre_mount_commands(fs, path))
         if self.efa_enabled:

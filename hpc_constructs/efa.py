@@ -189,7 +189,10 @@ def efa_boot_commands(spec: InstanceSpec, *, install: bool = True) -> list[str]:
     lines += [
         "/opt/amazon/efa/bin/fi_info -p efa -t FI_EP_RDM >/dev/null "
         "|| { echo 'EFA provider not available' >&2; exit 1; }",
-        f'found=$(ls /dev/infiniband/uverbs* 2>/dev/null | wc -l); if [ "$found" -lt {expected} ]; '
+        # `|| true`: under `set -o pipefail` a failing `ls` (no devices at all) would otherwise
+        # end the script here, without the message below.
+        f"found=$( (ls /dev/infiniband/uverbs* 2>/dev/null || true) | wc -l); "
+        f'if [ "$found" -lt {expected} ]; '
         f'then echo "expected {expected} EFA devices, found $found" >&2; exit 1; fi',
     ]
     return lines

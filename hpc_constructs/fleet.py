@@ -74,7 +74,8 @@ class ScratchVolume:
 
     :param size_gib: io2: 4-65,536 GiB; gp3: 1-65,536 GiB.
     :param volume_type: ``"io2"`` (Block Express) or ``"gp3"``. Default: - ``"gp3"``.
-    :param iops: io2: 100-256,000 and at most 1,000 per GiB (required); gp3: 3,000-80,000.
+    :param iops: io2: 100-256,000 and at most 1,000 per GiB (required); gp3: 3,000-80,000
+        and, above 3,000, at most 500 per GiB.
         Default: - 3,000 for gp3 (included in the price); required for io2.
     :param throughput_mibps: gp3 only, 125-2,000 MiB/s and at most 0.25 MiB/s per IOPS.
         Default: - 125 for gp3.
@@ -640,6 +641,9 @@ class EfaComputeFleet(Construct):
         lines = [
             "#!/bin/bash",
             f"# hpc-constructs EfaComputeFleet boot script ({spec.instance_type})",
+            # Stop at the first failed step (a failed Lustre mount, RAID or EFA check) instead
+            # of running the user's commands on a half-built node.
+            "set -eo pipefail",
             "exec > >(tee -a /var/log/hpc-constructs-boot.log) 2>&1",
         ]
         if self.efa_enabled:
@@ -686,6 +690,15 @@ def _validate_scratch(v: Validator, vol: ScratchVolume) -> None:
             "MiB/s",
         )
         iops = vol.iops if vol.iops is not None else limits.EBS_GP3_IOPS[0]
+        if vol.iops is not None and vol.iops > limits.EBS_GP3_IOPS[0]:
+            most_iops = max(limits.EBS_GP3_IOPS[0], vol.size_gib * limits.EBS_GP3_MAX_IOPS_PER_GIB)
+            v.require(
+                vol.iops <= most_iops,
+                "scratch_volume.iops",
+                vol.iops,
+                f"at most {most_iops} for {vol.size_gib} GiB of gp3 "
+                f"({limits.EBS_GP3_MAX_IOPS_PER_GIB} IOPS per GiB above the 3000 baseline)",
+            )
         if vol.throughput_mibps is not None:
             max_mibps = iops * limits.EBS_GP3_MAX_MIBPS_PER_IOPS
             v.require(
@@ -730,17 +743,28 @@ def _instance_store_commands(disks: int) -> list[str]:
         "done",
         f'if [ "${{#disks[@]}}" -lt {disks} ]; then echo "expected {disks} instance-store '
         'NVMe devices, found ${#disks[@]}" >&2; exit 1; fi',
+        # Some images assemble the instance store themselves (the Deep Learning AMIs mount it
+        # at /opt/dlami/nvme): a disk that is mounted or held by an md/dm device is left alone.
+        "in_use=0",
+        'for d in "${disks[@]}"; do',
+        '  if findmnt -rn -S "$d" >/dev/null || [ -n "$(ls -A "/sys/class/block/${d##*/}/holders" '
+        '2>/dev/null)" ]; then in_use=1; fi',
+        "done",
+        'if [ "$in_use" = 1 ]; then',
+        '  echo "instance store already in use by the image; not assembling it at ' + mount + '"',
+        "else",
     ]
+    body: list[str] = []
     if disks > 1:
-        lines += [
+        body += [
             "command -v mdadm >/dev/null 2>&1 || dnf install -y mdadm",
             f'mdadm --create /dev/md/hpc-local --run --level=0 --raid-devices={disks} "${{disks[@]}}"',
             "mdadm --detail --scan >> /etc/mdadm.conf",
             "local_dev=/dev/md/hpc-local",
         ]
     else:
-        lines.append('local_dev="${disks[0]}"')
-    lines += [
+        body.append('local_dev="${disks[0]}"')
+    body += [
         'mkfs.xfs -f "$local_dev"',
         f"mkdir -p {mount}",
         f'mount -o noatime "$local_dev" {mount}',
@@ -748,6 +772,8 @@ def _instance_store_commands(disks: int) -> list[str]:
         'defaults,noatime,nofail 0 2" >> /etc/fstab',
         f"chmod 1777 {mount}",
     ]
+    lines += [f"  {line}" for line in body]
+    lines.append("fi")
     return lines
 
 

@@ -111,6 +111,9 @@ PRESERVE_DELETED_FILES = ("PRESERVE", "REMOVE")
 TRANSFER_MODES = ("CHANGED", "ALL")
 LOG_LEVELS = ("OFF", "BASIC", "TRANSFER")
 TASK_MODES = ("BASIC", "ENHANCED")
+#: Source kinds an ENHANCED task can read (with an S3 destination): DataSync User Guide,
+#: "Choosing a task mode" (S3, other clouds' object storage, NFS/SMB with an Enhanced agent).
+ENHANCED_SOURCE_KINDS = ("S3", "NFS", "SMB", "OBJECT_STORAGE")
 TASK_REPORT_OUTPUT_TYPES = ("SUMMARY_ONLY", "STANDARD")
 
 #: Execution states a notification fires for by default (EventBridge "DataSync Task Execution
@@ -1423,7 +1426,8 @@ class DataIngest(Construct):
             task_report: SUMMARY_ONLY or STANDARD, written to the landing bucket under
                 ``task_report_prefix``. Default: - no task report.
             log_level: OFF, BASIC or TRANSFER. Default: - BASIC.
-            task_mode: BASIC or ENHANCED. Default: - BASIC.
+            task_mode: BASIC or ENHANCED (ENHANCED needs an S3 destination and an S3, NFS, SMB
+                or object-storage source). Default: - BASIC.
         """
         v = Validator(f"{self.node.path}/{id}")
         source._validate(v, "source")
@@ -1481,6 +1485,18 @@ class DataIngest(Construct):
             v.one_of("task_report", task_report, TASK_REPORT_OUTPUT_TYPES)
         v.one_of("log_level", log_level, LOG_LEVELS)
         v.one_of("task_mode", task_mode, TASK_MODES)
+        if task_mode == "ENHANCED":
+            # DataSync User Guide, "Choosing a task mode": Enhanced mode transfers only to or
+            # from Amazon S3 (S3 to S3, other clouds to S3, NFS/SMB to S3); CreateTask rejects
+            # Lustre or EFS locations and HDFS sources in Enhanced mode.
+            v.require(
+                destination.kind == "S3" and source.kind in ENHANCED_SOURCE_KINDS,
+                "task_mode",
+                task_mode,
+                "BASIC unless the destination is an S3 bucket and the source is S3, NFS, SMB "
+                "or object storage",
+                f"source is {source.kind}, destination is {destination.kind}",
+            )
         v.raise_if_any()
 
         options = datasync.CfnTask.OptionsProperty(
@@ -1713,13 +1729,20 @@ class DirectConnectLink(Construct):
         self.options = options
         transit = options.attachment == "TRANSIT_GATEWAY"
         selection = options.subnets or ec2.SubnetSelection(subnet_type=_private_subnet_type(vpc))
-        subnets = vpc.select_subnets(
-            subnet_type=selection.subnet_type,
-            subnet_group_name=selection.subnet_group_name,
-            subnets=selection.subnets,
-            availability_zones=selection.availability_zones,
-            one_per_az=True if transit else selection.one_per_az,
-        ).subnets
+
+        def select(one_per_az: bool | None) -> list[ec2.ISubnet]:
+            return vpc.select_subnets(
+                subnet_type=selection.subnet_type,
+                subnet_group_name=selection.subnet_group_name,
+                subnets=selection.subnets,
+                availability_zones=selection.availability_zones,
+                one_per_az=one_per_az,
+            ).subnets
+
+        subnets = select(selection.one_per_az)
+        # Every selected subnet's route table learns the on-premises routes; the transit gateway
+        # attachment itself takes at most one subnet per AZ (EC2 API).
+        attachment_subnets = select(True) if transit else subnets
         route_table_ids = sorted(
             {s.route_table.route_table_id for s in subnets}, key=lambda r: str(r)
         )
@@ -1761,7 +1784,7 @@ class DirectConnectLink(Construct):
                 "VpcAttachment",
                 transit_gateway_id=self.transit_gateway.ref,
                 vpc_id=vpc.vpc_id,
-                subnet_ids=[s.subnet_id for s in subnets],
+                subnet_ids=[s.subnet_id for s in attachment_subnets],
             )
             for i, route_table_id in enumerate(route_table_ids):
                 for j, cidr in enumerate(options.on_premises_cidrs):

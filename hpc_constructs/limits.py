@@ -152,8 +152,8 @@ def lustre_problems(
 
 #: Lustre versions FSx accepts (FileSystemTypeVersion), botocore fsx model.
 LUSTRE_FILE_SYSTEM_TYPE_VERSIONS = ("2.10", "2.12", "2.15")
-#: Data repository associations need Lustre 2.12 or 2.15 and are not offered on SCRATCH_1
-#: (FSx API reference, CreateDataRepositoryAssociation).
+#: Data repository associations need Lustre 2.12 or 2.15 and are not offered on SCRATCH_1 or
+#: on INTELLIGENT_TIERING storage (FSx API reference, DataRepositoryAssociation).
 LUSTRE_DRA_FILE_SYSTEM_TYPE_VERSIONS = ("2.12", "2.15")
 LUSTRE_DRA_EVENTS = ("NEW", "CHANGED", "DELETED")
 #: Intelligent-Tiering ThroughputCapacity (MBps): 4000 or a multiple of 4000 (CloudFormation
@@ -323,5 +323,8 @@ EBS_IO2_IOPS = (100, 256_000)
 EBS_IO2_MAX_IOPS_PER_GIB = 1_000
 EBS_GP3_SIZE_GIB = (1, 65_536)
 EBS_GP3_IOPS = (3_000, 80_000)
+#: gp3 IOPS may be at most 500 times the size in GiB (EBS User Guide, "General Purpose SSD
+#: volumes"); the 3,000 baseline IOPS apply at any size.
+EBS_GP3_MAX_IOPS_PER_GIB = 500
 EBS_GP3_THROUGHPUT_MIBPS = (125, 2_000)
 EBS_GP3_MAX_MIBPS_PER_IOPS = 0.25

@@ -257,8 +257,8 @@ class LustreScratch(LustreScratchBase):
         (which has no automatic mode).
     :param efa_enabled: EFA and GPUDirect Storage; PERSISTENT_2 only, adds an all-traffic
         self-ingress rule to the security group as FSx requires. Default: - False.
-    :param data_repositories: up to 8 S3 links (not on SCRATCH_1, not with backups).
-        Default: - none.
+    :param data_repositories: up to 8 S3 links (not on SCRATCH_1 or INTELLIGENT_TIERING, not
+        with backups). Default: - none.
     :param removal_policy: ``RETAIN`` or ``DESTROY`` (FSx has no snapshot deletion policy).
         Default: - ``RETAIN`` for every deployment type (see docs/lustre.md).
     """
@@ -456,7 +456,7 @@ class LustreScratch(LustreScratchBase):
             f"{len(subnets)} subnets",
             "a selection resolving to exactly one subnet (FSx for Lustre lives in one subnet)",
         )
-        self._validate_repositories(v, repos, deployment, version)
+        self._validate_repositories(v, repos, deployment, version, storage)
         v.raise_if_any()
 
         # --- resolved values ------------------------------------------------------------------
@@ -767,7 +767,11 @@ class LustreScratch(LustreScratchBase):
 
     @staticmethod
     def _validate_repositories(
-        v: Validator, repos: tuple[DataRepository, ...], deployment: str, version: str
+        v: Validator,
+        repos: tuple[DataRepository, ...],
+        deployment: str,
+        version: str,
+        storage: str = "SSD",
     ) -> None:
         if not repos:
             return
@@ -783,6 +787,14 @@ class LustreScratch(LustreScratchBase):
                 "data_repositories",
                 f"{len(repos)} repositories",
                 "none on SCRATCH_1 (use SCRATCH_2 or a persistent type)",
+            )
+        if storage == "INTELLIGENT_TIERING":
+            # FSx API reference, DataRepositoryAssociation: DRAs are supported on 2.12 and 2.15
+            # file systems "excluding Intelligent-Tiering and scratch_1 file systems".
+            v.add(
+                "data_repositories",
+                f"{len(repos)} repositories",
+                "none on INTELLIGENT_TIERING storage (use SSD storage to link S3)",
             )
         if version not in limits.LUSTRE_DRA_FILE_SYSTEM_TYPE_VERSIONS:
             v.add(

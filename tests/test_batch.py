@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import aws_cdk as cdk
@@ -645,3 +646,49 @@ def test_fails_when_the_type_is_not_offered_in_the_region() -> None:
             instance_type="hpc7g.16xlarge",
             max_nodes=2,
         )
+
+
+def test_failed_boot_keeps_the_ecs_agent_from_taking_jobs(tmp_path: Any) -> None:
+    stack, vpc = new_stack()
+    mnp = BatchMultiNode(
+        stack, "Mnp", vpc=vpc, vpc_subnets=one_subnet(vpc), instance_type="c5n.18xlarge",
+        max_nodes=2,
+    )  # fmt: skip
+    lines = mnp.user_data.render().splitlines()
+    strict = lines[1:3]  # after the shebang, before the mounts and the EFA check
+    assert strict[0] == "set -eo pipefail"
+    # Run the prologue with a stub systemctl and a failing step: the agent must be disabled.
+    (tmp_path / "systemctl").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/called\n')
+    (tmp_path / "systemctl").chmod(0o755)
+    script = "\n".join([*strict, "false", "echo not-reached"])
+    result = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert "not-reached" not in result.stdout
+    assert (tmp_path / "called").read_text().strip() == "disable --now --no-block ecs"
+
+
+def test_own_security_group_gets_the_efa_self_rules() -> None:
+    stack, vpc = new_stack()
+    sg = ec2.SecurityGroup(stack, "Own", vpc=vpc, allow_all_outbound=False)
+    BatchMultiNode(
+        stack, "Mnp", vpc=vpc, vpc_subnets=one_subnet(vpc), instance_type="c5n.18xlarge",
+        max_nodes=2, security_group=sg,
+    )  # fmt: skip
+    own = {"Fn::GetAtt": [stack.resolve(sg.node.default_child.logical_id), "GroupId"]}  # type: ignore[union-attr]
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    kinds = {"AWS::EC2::SecurityGroupIngress": "SourceSecurityGroupId",
+             "AWS::EC2::SecurityGroupEgress": "DestinationSecurityGroupId"}  # fmt: skip
+    for kind, peer in kinds.items():
+        rules = [
+            r["Properties"]
+            for r in template["Resources"].values()
+            if r["Type"] == kind
+            and r["Properties"]["GroupId"] == own
+            and r["Properties"].get(peer) == own
+        ]
+        assert [r["IpProtocol"] for r in rules] == ["-1"], kind

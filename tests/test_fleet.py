@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 
 import hpc_constructs as hc
-from hpc_constructs.fleet import GPU_AMI_PARAMETER
+from hpc_constructs.efa import efa_boot_commands
+from hpc_constructs.fleet import GPU_AMI_PARAMETER, _instance_store_commands
 from tests.harness import (
     TEST_ENV,
     Synthesized,
@@ -758,3 +760,64 @@ def test_several_types_in_one_cluster_placement_group_warn(scratch: Scratch) -> 
     assert "hpc-constructs:mixedTypesInPlacementGroup" not in warning_ids(
         _fleet(scratch, instance_types=["hpc7a.96xlarge"])
     )
+
+
+def test_fails_when_gp3_iops_exceed_500_per_gib(scratch: Scratch) -> None:
+    vol = hc.ScratchVolume(10, "gp3", iops=16_000)
+    _fails(scratch, "scratch_volume.iops=16000", "at most 5000 for 10 GiB of gp3",
+           "500 IOPS per GiB", scratch_volume=vol)  # fmt: skip
+    # The 3,000 baseline IOPS apply at any size.
+    _fleet(scratch, scratch_volume=hc.ScratchVolume(1, "gp3", iops=3_000))
+
+
+# --- boot script behaviour (bash) --------------------------------------------------------------
+
+
+def test_boot_scripts_are_valid_bash_and_stop_at_the_first_failed_step(sc: Scenario) -> None:
+    for name in ("C5n", "Hpc6id", "P5"):
+        fleet = sc.fleets[name]
+        script = fleet._boot_script(fleet.instance_specs[0])
+        subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+        lines = script.splitlines()
+        # Strict mode comes before any step, so a failed mount or check ends the script
+        # before the user's commands.
+        first_step = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
+        assert lines[first_step] == "set -eo pipefail"
+
+
+def test_efa_check_reports_missing_devices_under_pipefail(tmp_path: Any) -> None:
+    spec = hc.InstanceCatalog.get("c5n.18xlarge")
+    check = efa_boot_commands(spec, install=False)[-1]
+    result = subprocess.run(
+        ["bash", "-c", f"set -eo pipefail\n{check.replace('/dev/infiniband', str(tmp_path))}"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "expected 1 EFA devices, found 0" in result.stderr
+
+
+_DISK_STUBS = """
+set -eo pipefail
+lsblk() { printf '/dev/nvme1n1 Amazon EC2 NVMe Instance Storage\\n/dev/nvme2n1 Amazon EC2 NVMe Instance Storage\\n'; }
+mdadm() { echo "mdadm $*"; }
+mkfs.xfs() { echo "mkfs $*"; }
+mount() { echo "mount $*"; }
+mkdir() { :; }
+chmod() { :; }
+blkid() { echo uuid; }
+"""
+
+
+@pytest.mark.parametrize("already_mounted", [True, False])
+def test_instance_store_is_assembled_only_when_the_image_has_not_taken_it(
+    tmp_path: Any, already_mounted: bool
+) -> None:
+    # findmnt succeeds when a disk is already mounted (the Deep Learning AMIs mount it).
+    stubs = _DISK_STUBS + f"findmnt() {{ return {0 if already_mounted else 1}; }}\n"
+    assembles = not already_mounted
+    script = "\n".join(_instance_store_commands(2)).replace("/etc/", f"{tmp_path}/")
+    result = subprocess.run(["bash", "-c", stubs + script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert ("mdadm --create" in result.stdout) is assembles
+    assert ("already in use by the image" in result.stdout) is not assembles

@@ -826,6 +826,36 @@ def test_fails_on_public_amazon_side_asn() -> None:
     assert "64512-65534 or 4200000000-4294967294" in msg
 
 
+def test_transit_gateway_routes_every_selected_subnet_but_attaches_one_per_az() -> None:
+    stack = _stack()
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=1,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(
+                name="Services", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ),
+            ec2.SubnetConfiguration(name="Compute", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        ],
+    )
+    ingest = hc.DataIngest(
+        stack,
+        "Ingest",
+        vpc=vpc,
+        direct_connect=hc.DirectConnectOptions(
+            attachment="TRANSIT_GATEWAY", on_premises_cidrs=["172.16.0.0/12"]
+        ),
+    )
+    link = ingest.direct_connect
+    assert link is not None
+    assert link.transit_gateway_attachment is not None
+    assert len(stack.resolve(link.transit_gateway_attachment.subnet_ids)) == 1
+    routes = [c for c in link.node.find_all() if isinstance(c, ec2.CfnRoute)]
+    assert len({str(stack.resolve(r.route_table_id)) for r in routes}) == 2
+
+
 def test_fails_when_transit_gateway_asn_equals_gateway_asn() -> None:
     msg = _dx_error(attachment="TRANSIT_GATEWAY", gateway_asn=64512)
     assert "direct_connect.gateway_asn=64512" in msg
@@ -1058,6 +1088,19 @@ def test_fails_on_full_verification_where_unsupported() -> None:
         destination=hc.DataSyncDestination.landing_bucket(storage_class="DEEP_ARCHIVE"),
     )
     assert "GLACIER / DEEP_ARCHIVE" in msg
+
+
+def test_fails_on_enhanced_mode_to_lustre() -> None:
+    stack = _stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1)
+    msg = _task_error(
+        stack,
+        destination=hc.DataSyncDestination.lustre(_lustre(stack, vpc)),
+        task_mode="ENHANCED",
+    )
+    assert "task_mode='ENHANCED' is not valid" in msg
+    assert "BASIC unless the destination is an S3 bucket" in msg
+    assert "destination is FSX_LUSTRE" in msg
 
 
 def test_fails_when_remove_is_combined_with_transfer_all() -> None:

@@ -762,6 +762,19 @@ def test_fails_backups_on_s3_linked_file_system() -> None:
     assert "S3-linked file systems" in message
 
 
+def test_fails_data_repository_on_intelligent_tiering() -> None:
+    message = repos_problems(
+        lambda b, o: [hc.DataRepository(bucket=b, file_system_path="/a")],
+        deployment_type=D.PERSISTENT_2,
+        storage_type=ST.INTELLIGENT_TIERING,
+        throughput_capacity_mbps=4000,
+    )
+    assert (
+        "data_repositories='1 repositories' is not valid; allowed: none on INTELLIGENT_TIERING"
+        in message
+    )
+
+
 # --- construction-only behaviour ------------------------------------------------------------
 
 
