@@ -21,7 +21,14 @@ from constructs import Construct
 from hpc_constructs import limits
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import efa_device_paths, plan_efa_interfaces, supports_placement
-from hpc_constructs.compute import check_offerings, lookup_specs, select_subnets
+from hpc_constructs.compute import (
+    RESERVATION_PLACEMENT_WARNING,
+    check_offerings,
+    check_private_subnets,
+    lookup_specs,
+    reservation_needs_its_placement_group,
+    select_subnets,
+)
 from hpc_constructs.efa import (
     create_efa_security_group,
     efa_boot_commands,
@@ -107,7 +114,9 @@ class BatchMultiNode(Construct):
         EFA; True on a type without EFA is an error; False on an EFA type warns
         ``hpc-constructs:efaDisabled``.
     :param placement_group: the placement group of the nodes. Default: - a new cluster placement
-        group (none for a Capacity Block, which AWS places itself).
+        group; none for a Capacity Block (AWS places it) or a Capacity Reservation (pass the
+        group the reservation was created in; without it this warns
+        ``hpc-constructs:reservationWithoutPlacementGroup``).
     :param capacity: On-Demand, a Capacity Reservation or a Capacity Block (targeted through the
         launch template). Spot is an error. Default: - ``FleetCapacity.on_demand()``.
     :param file_systems: Lustre file systems mounted on every host at boot and passed to every
@@ -157,7 +166,18 @@ class BatchMultiNode(Construct):
         specs = lookup_specs(v, "instance_type", [instance_type])
         spec = specs[0] if specs else None
 
-        subnets = select_subnets(vpc, vpc_subnets).subnets
+        selected = select_subnets(vpc, vpc_subnets)
+        subnets = selected.subnets
+        if spec is not None and spec.efa_supported and efa is not False:
+            check_private_subnets(v, "vpc_subnets", selected, [instance_type])
+        if placement_group is not None and placement_group.strategy is not None:
+            v.require(
+                placement_group.strategy == ec2.PlacementGroupStrategy.CLUSTER,
+                "placement_group",
+                f"{placement_group.node.path} ({placement_group.strategy.name})",
+                "a CLUSTER placement group (AWS Batch: all instances that use EFA must be in "
+                "the same cluster placement group)",
+            )
         v.require(
             len(subnets) == 1,
             "vpc_subnets",
@@ -262,7 +282,9 @@ class BatchMultiNode(Construct):
         for fs in mounts.values():
             allow_lustre_clients(fs, self.connections)
 
-        if placement_group is None and not capacity.is_capacity_block:
+        if reservation_needs_its_placement_group(capacity, placement_group, self.efa_enabled):
+            warn(self, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
+        elif placement_group is None and not capacity.is_capacity_block:
             placement_group = ec2.PlacementGroup(
                 self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
             )

@@ -15,7 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import IConstruct
 
-from hpc_constructs.capacity import FleetCapacity
+from hpc_constructs.capacity import CapacityKind, FleetCapacity
 from hpc_constructs.catalog import (
     InstanceCatalog,
     InstanceSpec,
@@ -229,3 +229,24 @@ def check_private_subnets(
             reason=f"{', '.join(multi_interface)} launch(es) with several network "
             "interfaces and AWS cannot auto-assign a public IP to such instances",
         )
+
+
+#: Why a Capacity Reservation gets no new placement group, shared by the fleet and Batch.
+RESERVATION_PLACEMENT_WARNING = (
+    "An On-Demand Capacity Reservation only serves launches into the cluster placement group it "
+    'was created in (EC2 User Guide, "Capacity Reservations in cluster placement groups"), so '
+    "no new placement group is created for it. Pass that group as placement_group "
+    "(ec2.PlacementGroup.from_placement_group_name), or acknowledge this warning if the "
+    "reservation is not in a placement group."
+)
+
+
+def reservation_needs_its_placement_group(
+    capacity: FleetCapacity, placement_group: object | None, efa_enabled: bool
+) -> bool:
+    """True when an EFA launcher targets a reservation without naming its placement group."""
+    return (
+        capacity.kind is CapacityKind.CAPACITY_RESERVATION
+        and placement_group is None
+        and efa_enabled
+    )

@@ -33,6 +33,7 @@ from hpc_constructs.catalog import (
     plan_efa_interfaces,
 )
 from hpc_constructs.compute import (
+    RESERVATION_PLACEMENT_WARNING,
     check_capacity,
     check_offerings,
     check_one_architecture,
@@ -40,6 +41,7 @@ from hpc_constructs.compute import (
     check_private_subnets,
     check_single_subnet,
     lookup_specs,
+    reservation_needs_its_placement_group,
     resolve_efa,
     select_subnets,
 )
@@ -132,8 +134,9 @@ class EfaComputeFleet(Construct):
     :param efa_interface_type: type of the non-primary EFA interfaces, ``"efa-only"`` (no IP
         address) or ``"efa"`` (EFA with ENA). Default: - ``"efa-only"``.
     :param placement_group: bring your own placement group. Default: - a new cluster
-        placement group for EFA fleets; none for Capacity Blocks (AWS places the block) and
-        for non-EFA fleets.
+        placement group for EFA fleets; none for Capacity Blocks (AWS places the block), for
+        non-EFA fleets, and for Capacity Reservations (pass the group the reservation was
+        created in; without it the fleet warns ``hpc-constructs:reservationWithoutPlacementGroup``).
     :param placement: ``False`` launches without a placement group, ``True`` asks for a new
         cluster placement group on a non-EFA fleet. Default: - ``None`` (see
         ``placement_group``).
@@ -253,10 +256,15 @@ class EfaComputeFleet(Construct):
                 (False, placement_group.node.path),
                 "either a placement_group or placement=False, not both",
             )
+        # A reservation serves only the placement group it was created in: never a new one.
+        reservation_without_group = placement is None and reservation_needs_its_placement_group(
+            capacity, placement_group, efa_enabled
+        )
         create_group = (
             placement_group is None
             and not capacity.is_capacity_block
             and (placement is True or (placement is None and efa_enabled))
+            and not reservation_without_group
         )
         strategy: str | None = None
         if create_group:
@@ -340,6 +348,8 @@ class EfaComputeFleet(Construct):
                 "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to "
                 "TCP over ENA, at a fraction of the type's bandwidth and with higher latency.",
             )
+        if reservation_without_group:
+            warn(self, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
         if cluster_group and len(types) > 1:
             warn(
                 self,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 from constructs import Construct
 
@@ -25,6 +26,9 @@ class MlTrainingConfig:
     #: The Capacity Block or On-Demand Capacity Reservation to launch into. Placeholder: replace
     #: it with the id of a reservation you own before deploying.
     reservation_id: str = "cr-0123456789abcdef0"
+    #: With "capacity-reservation": the cluster placement group the reservation was created in
+    #: (a reservation serves only launches into its own group). Empty: none.
+    placement_group_name: str = ""
     nodes: int = 2
     compute_availability_zone: str = "us-east-2a"
     #: PERSISTENT_2 at 1000 MB/s/TiB: 4800 GiB gives 4.8 GB/s baseline.
@@ -47,10 +51,15 @@ class MlTrainingStack(cdk.Stack):
         problems.one_of("orchestrator", c.orchestrator, ("fleet", "batch"))
         problems.one_of("capacity", c.capacity, ("capacity-block", "capacity-reservation"))
         problems.raise_if_any()
+        placement_group: ec2.IPlacementGroup | None = None
         if c.capacity == "capacity-block":
             capacity = hc.FleetCapacity.capacity_block(c.reservation_id)
         else:
             capacity = hc.FleetCapacity.capacity_reservation(reservation_id=c.reservation_id)
+            if c.placement_group_name:
+                placement_group = ec2.PlacementGroup.from_placement_group_name(
+                    self, "ReservationPlacementGroup", c.placement_group_name
+                )
 
         # Each node takes one IP for its primary interface; efa-only interfaces take none.
         self.fabric = hc.NetworkFabric(
@@ -91,6 +100,7 @@ class MlTrainingStack(cdk.Stack):
                 min_capacity=c.nodes,
                 max_capacity=c.nodes,
                 capacity=capacity,
+                placement_group=placement_group,
             )
             self.fleet.add_lustre_mount(self.scratch, "/fsx")
         else:
@@ -102,6 +112,7 @@ class MlTrainingStack(cdk.Stack):
                 instance_type=c.instance_type,
                 max_nodes=c.nodes,
                 capacity=capacity,
+                placement_group=placement_group,
                 file_systems=[self.scratch],
             )
             # An EFA smoke test between the first two nodes; replace it with your launcher

@@ -66,6 +66,10 @@ class Scenario:
             max_nodes=8,
             min_nodes=1,
             capacity=FleetCapacity.capacity_reservation(reservation_id="cr-0123456789abcdef0"),
+            # The cluster placement group the reservation was created in.
+            placement_group=ec2.PlacementGroup.from_placement_group_name(
+                self.stack, "OdcrGroup", "cfd-odcr"
+            ),
             file_systems=[self.scratch],
         )
         self.c5n_job = self.c5n.add_job(
@@ -223,12 +227,17 @@ def test_compute_environment_pins_the_latest_launch_template_version(scenario: S
 
 
 def test_cluster_placement_group_on_the_compute_environment(scenario: Scenario) -> None:
-    resources = scenario.resource(scenario.c5n.compute_environment)["ComputeResources"]
-    assert isinstance(scenario.c5n.placement_group, ec2.PlacementGroup)
+    resources = scenario.resource(scenario.p5.compute_environment)["ComputeResources"]
+    assert isinstance(scenario.p5.placement_group, ec2.PlacementGroup)
     assert resources["PlacementGroup"] == scenario.stack.resolve(
-        scenario.c5n.placement_group.placement_group_name
+        scenario.p5.placement_group.placement_group_name
     )
     scenario.template.has_resource_properties("AWS::EC2::PlacementGroup", {"Strategy": "cluster"})
+
+
+def test_capacity_reservation_uses_the_reservations_placement_group(scenario: Scenario) -> None:
+    resources = scenario.resource(scenario.c5n.compute_environment)["ComputeResources"]
+    assert resources["PlacementGroup"] == "cfd-odcr"
 
 
 def test_capacity_block_has_no_placement_group_and_targets_the_block(scenario: Scenario) -> None:
@@ -692,3 +701,49 @@ def test_own_security_group_gets_the_efa_self_rules() -> None:
             and r["Properties"].get(peer) == own
         ]
         assert [r["IpProtocol"] for r in rules] == ["-1"], kind
+
+
+def test_capacity_reservation_without_its_placement_group_warns_and_creates_none() -> None:
+    stack, vpc = new_stack()
+    mnp = BatchMultiNode(
+        stack,
+        "Mnp",
+        vpc=vpc,
+        vpc_subnets=one_subnet(vpc),
+        instance_type="c5n.18xlarge",
+        max_nodes=2,
+        capacity=FleetCapacity.capacity_reservation(reservation_id="cr-0123456789abcdef0"),
+    )
+    assert "hpc-constructs:reservationWithoutPlacementGroup" in warning_ids(mnp)
+    assert mnp.placement_group is None
+
+
+def test_fails_on_a_public_subnet_for_a_multi_interface_type() -> None:
+    stack, vpc = new_stack()
+    with pytest.raises(HpcValidationError) as err:
+        BatchMultiNode(
+            stack,
+            "Mnp",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnets=[vpc.public_subnets[0]]),
+            instance_type="c5n.18xlarge",
+            max_nodes=2,
+        )
+    assert "cannot auto-assign a public IP" in problems_of(err)["vpc_subnets"]
+
+
+def test_fails_on_a_placement_group_that_is_not_cluster() -> None:
+    stack, vpc = new_stack()
+    spread = ec2.PlacementGroup(stack, "Spread", strategy=ec2.PlacementGroupStrategy.SPREAD)
+    with pytest.raises(
+        HpcValidationError, match=r"placement_group=.*SPREAD.*a CLUSTER placement group"
+    ):
+        BatchMultiNode(
+            stack,
+            "Mnp",
+            vpc=vpc,
+            vpc_subnets=one_subnet(vpc),
+            instance_type="c5n.18xlarge",
+            max_nodes=2,
+            placement_group=spread,
+        )

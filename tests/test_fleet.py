@@ -169,6 +169,10 @@ def sc() -> Scenario:
         instance_types=["p4d.24xlarge"],
         max_capacity=2,
         capacity=hc.FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+        # The cluster placement group the reservation was created in.
+        placement_group=ec2.PlacementGroup.from_placement_group_name(
+            stacks["Gpu"], "OdcrGroup", "p4d-odcr"
+        ),
     )
     fleets["P5"] = hc.EfaComputeFleet(
         stacks["Gpu"],
@@ -373,7 +377,23 @@ def test_capacity_reservation_fleet_targets_the_reservation(sc: Scenario) -> Non
         "CapacityReservationTarget": {"CapacityReservationId": RESERVATION}
     }
     assert "InstanceMarketOptions" not in data
-    assert "Placement" in data
+    assert data["Placement"] == {"GroupName": "p4d-odcr"}
+
+
+def test_capacity_reservation_without_its_placement_group_warns_and_creates_none() -> None:
+    stack = cdk.Stack(make_app(), "Odcr", env=TEST_ENV)
+    vpc = _vpc(stack)
+    fleet = hc.EfaComputeFleet(
+        stack,
+        "Fleet",
+        vpc=vpc,
+        vpc_subnets=ec2.SubnetSelection(subnets=[vpc.isolated_subnets[0]]),
+        instance_types=["c5n.18xlarge"],
+        max_capacity=2,
+        capacity=hc.FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+    )
+    assert "hpc-constructs:reservationWithoutPlacementGroup" in warning_ids(fleet)
+    assert fleet.placement_group is None
 
 
 def test_mixed_layouts_get_one_launch_template_per_type(sc: Scenario) -> None:

@@ -248,3 +248,18 @@ def test_app_reports_bad_context_clearly() -> None:
     assert result.returncode == 1
     assert "Invalid configuration" in result.stderr
     assert "hpc7a.96xlarge" in result.stderr  # the close-name suggestion
+
+
+def test_ml_training_on_a_reservation_launches_into_the_reservations_placement_group() -> None:
+    app = make_app()
+    config = MlTrainingConfig(capacity="capacity-reservation", placement_group_name="p5-odcr")
+    MlTrainingStack(app, "MlTraining", env=TEST_ENV, config=config)
+    synth = synthesize(app)
+    assert_nag_clean(synth)  # no reservationWithoutPlacementGroup warning
+    _, lt = only(synth, "MlTraining", "AWS::EC2::LaunchTemplate")
+    data = lt["Properties"]["LaunchTemplateData"]
+    assert data["Placement"] == {"GroupName": "p5-odcr"}
+    assert data["CapacityReservationSpecification"] == {
+        "CapacityReservationTarget": {"CapacityReservationId": "cr-0123456789abcdef0"}
+    }
+    assert not resources(synth, "MlTraining", "AWS::EC2::PlacementGroup")
