@@ -253,6 +253,14 @@ def test_provider_stack_and_custom_resource_follow_parallelcluster_docs(
     assert resource["Properties"]["ClusterName"].startswith("Slurm")
 
 
+def test_queue_updates_drain_because_the_custom_resource_does_not_stop_the_fleet(
+    synth: Synthesized,
+) -> None:
+    for stack in ("Slurm", "Scenario"):
+        settings = _config(synth, stack)["Scheduling"]["SlurmSettings"]
+        assert settings == {"QueueUpdateStrategy": "DRAIN"}
+
+
 def test_efa_queues_get_efa_and_a_placement_group(synth: Synthesized) -> None:
     config = _config(synth, "Slurm")
     for name, itype in (("cpu", "hpc7a.96xlarge"), ("gpu", "p5.48xlarge")):
@@ -499,3 +507,61 @@ def test_warns_when_efa_is_disabled_on_an_efa_type() -> None:
     stack, fabric = _stack_and_fabric()
     cluster = _cluster(stack, fabric, [SlurmQueue(name="q", compute_resources=[_cpu(efa=False)])])
     assert "hpc-constructs:efaDisabled" in warning_ids(cluster)
+
+
+def _imported_lustre(stack: cdk.Stack, fabric: NetworkFabric, id: str) -> Any:
+    group = ec2.SecurityGroup(stack, f"{id}Group", vpc=fabric.vpc)
+    return LustreScratch.from_attributes(
+        stack,
+        id,
+        file_system_id="fs-0123456789abcdef0",
+        dns_name="fs-0123456789abcdef0.fsx.us-east-2.amazonaws.com",
+        mount_name="abcdefgh",
+        security_group=group,
+    )
+
+
+def test_fails_when_a_mount_dir_is_reserved_or_nested() -> None:
+    stack, fabric = _stack_and_fabric()
+    storages = [
+        SlurmStorage(file_system=_imported_lustre(stack, fabric, "A"), mount_dir="/opt"),
+        SlurmStorage(file_system=_imported_lustre(stack, fabric, "B"), mount_dir="/fsx"),
+        SlurmStorage(file_system=_imported_lustre(stack, fabric, "C"), mount_dir="/fsx/data"),
+    ]
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(
+            stack,
+            fabric,
+            [SlurmQueue(name="q", compute_resources=[_cpu()])],
+            shared_storage=storages,
+        )
+    text = str(err.value)
+    assert "S/Cluster: shared_storage[].mount_dir='/opt'" in text, text
+    assert "not a system directory" in text
+    assert "shared_storage[].mount_dir=['/opt', '/fsx', '/fsx/data']" in text
+    assert "/fsx contain(s) another file system's mount_dir" in text
+
+
+def test_fails_with_a_bad_or_duplicate_storage_name() -> None:
+    stack, fabric = _stack_and_fabric()
+    storages = [
+        SlurmStorage(file_system=_imported_lustre(stack, fabric, "A"), name="default"),
+        SlurmStorage(file_system=_imported_lustre(stack, fabric, "B"), mount_dir="/b"),
+        SlurmStorage(file_system=_imported_lustre(stack, fabric, "C"), name="fsx2", mount_dir="/c"),
+        SlurmStorage(
+            file_system=_imported_lustre(stack, fabric, "D"), name="x" * 31, mount_dir="/d"
+        ),
+    ]
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(
+            stack,
+            fabric,
+            [SlurmQueue(name="q", compute_resources=[_cpu()])],
+            shared_storage=storages,
+        )
+    text = str(err.value)
+    assert "S/Cluster: shared_storage[].name='default'" in text, text
+    assert f"shared_storage[].name='{'x' * 31}'" in text
+    assert "1 to 30 letters, digits" in text
+    assert "shared_storage[].name=['default', 'fsx2', 'fsx2', " in text
+    assert "a different name per file system" in text

@@ -10,7 +10,14 @@ import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match
 
-from hpc_constructs import FleetCapacity, HpcValidationError, NetworkFabric, PcsCluster
+from hpc_constructs import (
+    FleetCapacity,
+    HpcValidationError,
+    LustreScratch,
+    NetworkFabric,
+    PcsCluster,
+    SlurmStorage,
+)
 from tests.harness import (
     TEST_ENV,
     Synthesized,
@@ -253,6 +260,38 @@ def test_fails_with_a_bad_name_and_spot_strategy() -> None:
             allocation_strategy=autoscaling.SpotAllocationStrategy.CAPACITY_OPTIMIZED_PRIORITIZED
         ),
     )
+
+
+def test_fails_when_spot_sets_a_max_price_pcs_cannot_apply() -> None:
+    _group_fails(
+        "capacity.max_price='2.5'",
+        "PCS has no Spot maximum price",
+        capacity=FleetCapacity.spot(max_price="2.5"),
+    )
+
+
+def test_fails_when_a_lustre_mount_dir_is_a_system_directory() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    lustre = LustreScratch.from_attributes(
+        stack,
+        "Fs",
+        file_system_id="fs-0123456789abcdef0",
+        dns_name="fs-0123456789abcdef0.fsx.us-east-2.amazonaws.com",
+        mount_name="abcdefgh",
+        security_group=ec2.SecurityGroup(stack, "FsGroup", vpc=fabric.vpc),
+    )
+    with pytest.raises(HpcValidationError) as err:
+        PcsCluster(
+            stack,
+            "Pcs",
+            vpc=fabric.vpc,
+            subnet=fabric.compute_subnet,
+            machine_image=AMI,
+            shared_storage=[SlurmStorage(file_system=lustre, mount_dir="/opt")],
+        )
+    assert "S/Pcs: shared_storage[].mount_dir='/opt'" in str(err.value), str(err.value)
+    assert "not a system directory" in str(err.value)
 
 
 def test_fails_when_a_queue_uses_another_clusters_group() -> None:

@@ -16,6 +16,34 @@ from hpc_constructs.errors import Validator
 from hpc_constructs.mounts import LustreFileSystemLike
 
 _ABSOLUTE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
+#: Directories ParallelCluster refuses as shared-storage mount points
+#: (``pcluster.validators.cluster_validators.SharedStorageMountDirValidator``, 3.16.1); mounting
+#: over them would also hide the OS, Slurm or the PCS agent on a PCS node.
+RESERVED_MOUNT_DIRS = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/opt/parallelcluster",
+    "/opt/parallelcluster/shared",
+    "/opt/parallelcluster/shared_login_nodes",
+    "/opt/slurm",
+    "/opt/intel",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/var",
+)
 
 
 @dataclass(frozen=True)
@@ -55,12 +83,30 @@ def check_mount_dirs(v: Validator, prop: str, storages: Sequence[SlurmStorage]) 
     dirs = [s.resolved_mount_dir() for s in storages]
     for d in dirs:
         v.require(
-            bool(_ABSOLUTE_PATH.match(d)) and d != "/",
+            bool(_ABSOLUTE_PATH.match(d)) and d != "/" and d.rstrip("/") not in RESERVED_MOUNT_DIRS,
             prop,
             d,
-            "an absolute path other than / (letters, digits, . _ - /)",
+            "an absolute path other than / (letters, digits, . _ - /), not a system directory "
+            f"({', '.join(RESERVED_MOUNT_DIRS)})",
         )
     v.require(len(set(dirs)) == len(dirs), prop, dirs, "a different mount_dir per file system")
+    # ParallelCluster's OverlappingMountDirValidator: one mount must not sit inside another.
+    parts = [tuple(p for p in d.split("/") if p) for d in dirs]
+    nested = sorted(
+        {
+            dirs[i]
+            for i, a in enumerate(parts)
+            for j, b in enumerate(parts)
+            if i != j and a != b and b[: len(a)] == a
+        }
+    )
+    v.require(
+        not nested,
+        prop,
+        dirs,
+        f"mount directories that do not contain one another ({', '.join(nested)} contain(s) "
+        "another file system's mount_dir)",
+    )
 
 
 def dependable_parts(file_system: object) -> list[Construct]:

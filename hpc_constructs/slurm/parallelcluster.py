@@ -67,6 +67,8 @@ MAX_EXISTING_FILE_SYSTEMS = 20
 _RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
 #: Cluster names (``pcluster.constants.PCLUSTER_NAME_REGEX`` with a 60-character maximum).
 _CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,59}$")
+#: SharedStorage names (``SharedStorageNameValidator``: tag-value characters, at most 30).
+_STORAGE_NAME = re.compile(r"^[\w+\-=.:@/]{1,30}$")
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 
 #: Default head node per architecture: a compute-optimized 8-vCPU type offered in every
@@ -323,6 +325,21 @@ class ParallelCluster(Construct):
         # --- shared storage ------------------------------------------------------------------
         storages = [as_storage(s) for s in shared_storage]
         check_mount_dirs(v, "shared_storage[].mount_dir", storages)
+        storage_names = [s.name for s in storages if s.name is not None]
+        for name in storage_names:
+            v.require(
+                bool(_STORAGE_NAME.match(name)) and name != "default",
+                "shared_storage[].name",
+                name,
+                "1 to 30 letters, digits or + - = . _ : @ /, not 'default'",
+            )
+        resolved_names = [entry["Name"] for entry in _shared_storage(storages)]
+        v.require(
+            len(set(resolved_names)) == len(resolved_names),
+            "shared_storage[].name",
+            resolved_names,
+            "a different name per file system (defaults are fsx, fsx2... and efs, efs2...)",
+        )
         lustre_count = sum(1 for s in storages if s.is_lustre)
         v.require(
             lustre_count <= MAX_EXISTING_FILE_SYSTEMS,
@@ -514,7 +531,15 @@ class ParallelCluster(Construct):
             "Imds": {"ImdsSupport": "v2.0"},
             "Image": {"Os": self.os},
             "HeadNode": head,
-            "Scheduling": {"Scheduler": "slurm", "SlurmQueues": slurm_queues},
+            "Scheduling": {
+                "Scheduler": "slurm",
+                # The custom resource does not stop the compute fleet before an update, and
+                # ParallelCluster rejects queue changes on a running fleet unless a
+                # QueueUpdateStrategy is set (User Guide, "Cluster operations"): DRAIN lets
+                # running jobs finish and replaces nodes afterwards.
+                "SlurmSettings": {"QueueUpdateStrategy": "DRAIN"},
+                "SlurmQueues": slurm_queues,
+            },
         }
         shared = _shared_storage(storages)
         if shared:

@@ -415,6 +415,13 @@ class PcsCluster(Construct):
         strategy = spot_strategy(capacity)
         if strategy is not None:
             v.one_of("capacity.allocation_strategy", strategy, PCS_SPOT_STRATEGIES)
+        # PCS SpotOptions has an allocation strategy only: a price cap would be dropped silently.
+        v.require(
+            not capacity.is_spot or capacity.spot_max_price is None,
+            "capacity.max_price",
+            capacity.spot_max_price,
+            "None: PCS has no Spot maximum price (SpotOptions only sets the allocation strategy)",
+        )
         if capacity.is_capacity_block:
             v.require(
                 len(specs) <= 1,
