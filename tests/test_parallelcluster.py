@@ -565,3 +565,28 @@ def test_fails_with_a_bad_or_duplicate_storage_name() -> None:
     assert "1 to 30 letters, digits" in text
     assert "shared_storage[].name=['default', 'fsx2', 'fsx2', " in text
     assert "a different name per file system" in text
+
+
+def test_queue_update_strategy_can_terminate() -> None:
+    stack, fabric = _stack_and_fabric()
+    cluster = _cluster(
+        stack,
+        fabric,
+        [SlurmQueue(name="q", compute_resources=[_cpu()])],
+        queue_update_strategy="TERMINATE",
+    )
+    settings = cluster.cluster_configuration["Scheduling"]["SlurmSettings"]
+    assert settings == {"QueueUpdateStrategy": "TERMINATE"}
+
+
+def test_fails_on_an_unknown_queue_update_strategy() -> None:
+    stack, fabric = _stack_and_fabric()
+    with pytest.raises(
+        HpcValidationError, match=r"S/Cluster: queue_update_strategy='STOP'.*'DRAIN', 'TERMINATE'"
+    ):
+        _cluster(
+            stack,
+            fabric,
+            [SlurmQueue(name="q", compute_resources=[_cpu()])],
+            queue_update_strategy="STOP",
+        )

@@ -180,6 +180,10 @@ class ParallelCluster(Construct):
         Default: - ``DESTROY`` (ParallelCluster's default, ``DeletionPolicy: Delete``): the
         head and compute nodes and their volumes are deleted; file systems in
         ``shared_storage`` are not touched. See docs/slurm.md.
+    :param queue_update_strategy: ``SlurmSettings.QueueUpdateStrategy``, how ``cdk deploy``
+        applies queue changes to a running cluster (the custom resource does not stop the
+        fleet): ``"DRAIN"`` lets running jobs finish first, ``"TERMINATE"`` replaces nodes at
+        once and also allows lowering ``max_count``. Default: - ``"DRAIN"``.
     """
 
     def __init__(
@@ -199,9 +203,13 @@ class ParallelCluster(Construct):
         ssm_access: bool = True,
         cluster_name: str | None = None,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.DESTROY,
+        queue_update_strategy: str = "DRAIN",
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
+        # ParallelCluster 3.16 SlurmSettings.QueueUpdateStrategy values.
+        v.one_of("queue_update_strategy", queue_update_strategy, ("DRAIN", "TERMINATE"))
+        self.queue_update_strategy = queue_update_strategy
 
         # --- version, OS, name -------------------------------------------------------------
         match = _VERSION.match(version)
@@ -535,9 +543,9 @@ class ParallelCluster(Construct):
                 "Scheduler": "slurm",
                 # The custom resource does not stop the compute fleet before an update, and
                 # ParallelCluster rejects queue changes on a running fleet unless a
-                # QueueUpdateStrategy is set (User Guide, "Cluster operations"): DRAIN lets
-                # running jobs finish and replaces nodes afterwards.
-                "SlurmSettings": {"QueueUpdateStrategy": "DRAIN"},
+                # QueueUpdateStrategy is set (User Guide, "Cluster operations"): DRAIN (the
+                # default) lets running jobs finish and replaces nodes afterwards.
+                "SlurmSettings": {"QueueUpdateStrategy": self.queue_update_strategy},
                 "SlurmQueues": slurm_queues,
             },
         }
