@@ -6,8 +6,11 @@ field) or `-c Stack:name=value` (one stack) overrides it, see `stacks/config.py`
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 
+from hpc_constructs.errors import HpcValidationError, Problem
 from stacks.config import from_context
 from stacks.genomics import GenomicsConfig, GenomicsStack
 from stacks.ml_training import MlTrainingConfig, MlTrainingStack
@@ -35,37 +38,46 @@ def sample_environment(app: cdk.App) -> cdk.Environment:
     return cdk.Environment(account=str(account), region=str(region))
 
 
+#: Stack id, class, config type and description of every sample stack, in deployment order.
+_SAMPLES: list[tuple[str, type[Any], type[Any], str]] = [
+    (
+        "MpiCluster",
+        MpiClusterStack,
+        MpiClusterConfig,
+        "MPI cluster (EFA fleet, Lustre linked to S3)",
+    ),
+    ("Genomics", GenomicsStack, GenomicsConfig, "genomics (DataSync, Lustre, Batch multi-node)"),
+    (
+        "MlTraining",
+        MlTrainingStack,
+        MlTrainingConfig,
+        "ML training (p5 with 32 EFA, PERSISTENT_2 Lustre)",
+    ),
+    (
+        "SlurmCluster",
+        SlurmClusterStack,
+        SlurmClusterConfig,
+        "Slurm (AWS ParallelCluster and AWS PCS) on the fabric",
+    ),
+]
+
+
 def add_sample_stacks(app: cdk.App) -> list[cdk.Stack]:
-    """Add every sample stack to ``app`` with its context overrides applied."""
+    """Add every sample stack to ``app`` with its context overrides applied.
+
+    Bad overrides for all stacks are reported together, before any stack is built.
+    """
     env = sample_environment(app)
-    node = app.node
+    configs: list[Any] = []
+    problems: list[Problem] = []
+    for name, _, config_type, _ in _SAMPLES:
+        try:
+            configs.append(from_context(app.node, name, config_type))
+        except HpcValidationError as err:
+            problems.extend(err.problems)
+    if problems:
+        raise HpcValidationError(problems)
     return [
-        MpiClusterStack(
-            app,
-            "MpiCluster",
-            env=env,
-            config=from_context(node, "MpiCluster", MpiClusterConfig),
-            description="hpc-constructs sample: MPI cluster (EFA fleet, Lustre linked to S3)",
-        ),
-        GenomicsStack(
-            app,
-            "Genomics",
-            env=env,
-            config=from_context(node, "Genomics", GenomicsConfig),
-            description="hpc-constructs sample: genomics (DataSync, Lustre, Batch multi-node)",
-        ),
-        MlTrainingStack(
-            app,
-            "MlTraining",
-            env=env,
-            config=from_context(node, "MlTraining", MlTrainingConfig),
-            description="hpc-constructs sample: ML training (p5 with 32 EFA, PERSISTENT_2 Lustre)",
-        ),
-        SlurmClusterStack(
-            app,
-            "SlurmCluster",
-            env=env,
-            config=from_context(node, "SlurmCluster", SlurmClusterConfig),
-            description="hpc-constructs sample: Slurm (AWS ParallelCluster and AWS PCS) on the fabric",
-        ),
+        stack_type(app, name, env=env, config=config, description=f"hpc-constructs sample: {text}")
+        for (name, stack_type, _, text), config in zip(_SAMPLES, configs, strict=True)
     ]

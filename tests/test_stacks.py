@@ -14,6 +14,7 @@ import aws_cdk as cdk
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from hpc_constructs import HpcValidationError
 from stacks import add_sample_stacks
 from stacks.config import from_context
 from stacks.ml_training import MlTrainingConfig, MlTrainingStack
@@ -263,3 +264,14 @@ def test_ml_training_on_a_reservation_launches_into_the_reservations_placement_g
         "CapacityReservationTarget": {"CapacityReservationId": "cr-0123456789abcdef0"}
     }
     assert not resources(synth, "MlTraining", "AWS::EC2::PlacementGroup")
+
+
+def test_fails_with_every_bad_override_of_every_stack_at_once() -> None:
+    app = make_app(**{"MpiCluster:max_nodes": "many", "Genomics:max_nodes": "few"})
+    with pytest.raises(HpcValidationError) as err:
+        add_sample_stacks(app)
+    assert {p.path for p in err.value.problems} == {
+        "context MpiCluster:max_nodes",
+        "context Genomics:max_nodes",
+    }
+    assert app.node.children == []  # nothing was built from a half-valid configuration
