@@ -6,9 +6,14 @@ whole stack in one pass instead of one error per ``cdk synth``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import collections.abc
+import enum
+import functools
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from aws_cdk import Annotations, Token
 from constructs import IConstruct
@@ -115,3 +120,169 @@ class Validator:
 def warn(scope: IConstruct, warning_id: str, message: str) -> None:
     """Add an acknowledgeable warning with the stable id ``hpc-constructs:<warning_id>``."""
     Annotations.of(scope).add_warning_v2(WARNING_PREFIX + warning_id, message)
+
+
+def needs_concrete_value(v: Validator, prop: str, value: Any) -> bool:
+    """Record that ``prop`` must be known at synth time when ``value`` is a token; returns
+    True when it is concrete. For props the plan computes with (sizes, counts, types)."""
+    if not is_token(value):
+        return True
+    v.problems.append(
+        Problem(
+            v.path,
+            prop,
+            value,
+            "a concrete value",
+            reason="needs a concrete value at synth time; got an unresolved token",
+        )
+    )
+    return False
+
+
+# --- Python types at the boundary ---------------------------------------------------------
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def check_prop_types(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Check the keyword props of a construct's ``__init__`` (or ``add_*`` method) against
+    their annotations before the body runs: a ``str`` where an ``int`` or a list of strings is
+    expected is one :class:`HpcValidationError` problem naming the prop, not a ``TypeError``
+    deep inside (or one problem per character). Tokens pass; types the check cannot decide
+    (jsii interfaces) pass and are left to the construct's own rules."""
+    hints: dict[str, Any] | None = None
+
+    @functools.wraps(func)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        nonlocal hints
+        if hints is None:
+            try:
+                hints = typing.get_type_hints(func)
+            except (NameError, TypeError):  # an annotation only importable for type checkers
+                hints = {}
+        problems = [
+            Problem(_call_path(args), name, value, describe_type(hints[name]), reason=_got(value))
+            for name, value in kwargs.items()
+            if name in hints and name != "return" and _matches(value, hints[name]) is False
+        ]
+        if problems:
+            raise HpcValidationError(problems)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _call_path(args: Sequence[Any]) -> str:
+    """``scope/id`` for a constructor call, ``self/id`` or ``self`` for a method call."""
+    from constructs import Construct
+
+    self_, rest = (args[0], args[1:]) if args else (None, ())
+    if rest and isinstance(rest[0], Construct) and len(rest) > 1 and isinstance(rest[1], str):
+        parent = rest[0].node.path
+        return f"{parent}/{rest[1]}" if parent else rest[1]
+    base = ""
+    try:
+        base = self_.node.path if self_ is not None else ""
+    except Exception:  # the construct is not initialised yet
+        base = type(self_).__name__
+    if rest and isinstance(rest[0], str):
+        return f"{base}/{rest[0]}" if base else rest[0]
+    return base or "<unknown>"
+
+
+def _got(value: Any) -> str:
+    return f"got {type(value).__name__}"
+
+
+def _matches(value: Any, hint: Any) -> bool | None:
+    """True when ``value`` fits ``hint``, False when it surely does not, None when unsure."""
+    if hint is Any or is_token(value):
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        results = [_matches(value, a) for a in args]
+        if any(r is True for r in results):
+            return True
+        return None if any(r is None for r in results) else False
+    if origin is typing.Literal:
+        return value in args
+    if hint is type(None):
+        return value is None
+    if origin is not None:
+        return _matches_generic(value, origin, args)
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return isinstance(value, hint)
+    return _isinstance(value, hint)
+
+
+def _matches_generic(value: Any, origin: Any, args: tuple[Any, ...]) -> bool | None:
+    if origin in (collections.abc.Sequence, list, tuple):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            return False
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            return None if len(value) == len(args) else False  # a fixed-length tuple
+        return _all(value, args[0] if args else Any)
+    if origin in (collections.abc.Mapping, dict):
+        if not isinstance(value, collections.abc.Mapping):
+            return False
+        if len(args) != 2:
+            return True
+        keys = _all(list(value.keys()), args[0])
+        values = _all(list(value.values()), args[1])
+        if keys is False or values is False:
+            return False
+        return True if keys and values else None
+    if origin is collections.abc.Callable:
+        return callable(value)
+    return None
+
+
+def _all(values: Sequence[Any], hint: Any) -> bool | None:
+    results = [_matches(v, hint) for v in values]
+    if any(r is False for r in results):
+        return False
+    return True if all(results) else None
+
+
+def _isinstance(value: Any, hint: Any) -> bool | None:
+    if not isinstance(hint, type):
+        return None
+    # A plain Python value is never a jsii object, so a miss on it is certain; a jsii object
+    # may be a proxy of an interface that is not its Python base class, so a miss is unsure.
+    plain = isinstance(value, (str, bytes, int, float, list, tuple, dict))
+    try:
+        ok = isinstance(value, hint)
+    except TypeError:  # a jsii interface or a non-runtime-checkable protocol
+        return False if plain else None
+    return True if ok else (False if plain else None)
+
+
+def describe_type(hint: Any) -> str:
+    """A short, readable name for an annotation: ``int``, ``list of str``, ``str or None``."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        return " or ".join(describe_type(a) for a in args)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (collections.abc.Sequence, list, tuple):
+        return f"a list of {describe_type(args[0]) if args else 'values'}"
+    if origin in (collections.abc.Mapping, dict) and len(args) == 2:
+        return f"a mapping of {describe_type(args[0])} to {describe_type(args[1])}"
+    if hint is type(None):
+        return "None"
+    name = getattr(hint, "__qualname__", None) or getattr(hint, "__name__", None) or str(hint)
+    module = getattr(hint, "__module__", "")
+    if module.startswith("aws_cdk."):
+        return f"{module.split('.')[1].removeprefix('aws_')}.{name}"
+    return str(name)
