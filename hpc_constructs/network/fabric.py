@@ -1,4 +1,5 @@
-"""NetworkFabric: the VPC every other hpc-constructs construct plugs into.
+"""The ``NetworkFabric`` construct: renders a :class:`~hpc_constructs.network.plan.NewVpcPlan`
+into ``ec2.Vpc`` plus a compute ``ec2.Subnet`` (or adopts a brought VPC), endpoints and flow logs.
 
 One large compute subnet in a single Availability Zone (EFA traffic cannot leave it), service
 subnets across AZs for NAT and VPC endpoints, an S3 gateway endpoint, and encrypted flow logs.
@@ -8,9 +9,8 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -20,51 +20,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from hpc_constructs.errors import Validator, is_token, warn
-
-#: AWS reserves the first four and the last address of every subnet (VPC User Guide,
-#: "Subnet CIDR blocks").
-AWS_RESERVED_ADDRESSES_PER_SUBNET = 5
-#: Allowed IPv4 prefix lengths of a VPC and of a subnet (VPC User Guide, "VPC CIDR blocks").
-VPC_PREFIX_RANGE = (16, 28)
-SUBNET_PREFIX_RANGE = (16, 28)
-
-DEFAULT_CIDR = "10.0.0.0/16"
-DEFAULT_MAX_AZS = 3
-DEFAULT_NAT_GATEWAYS = 1
-#: /18 = 16,379 usable addresses: about 500 p5.48xlarge nodes with 32 EFA-with-ENA interfaces
-#: each, or thousands of single-interface CPU nodes.
-DEFAULT_COMPUTE_SUBNET_CIDR_MASK = 18
-DEFAULT_SERVICE_SUBNET_CIDR_MASK = 22
-#: Public subnets only hold NAT gateways (and perhaps a bastion or load balancer).
-PUBLIC_SUBNET_CIDR_MASK = 24
-
-_TOKEN = "<unresolved token>"
-#: What ``Stack.availability_zones`` returns before the CDK CLI has looked the AZs up; the CLI
-#: then runs the app again with real values. aws-cdk-lib's Vpc ignores these too.
-_LOOKUP_PLACEHOLDER_AZS = frozenset({"dummy1a", "dummy1b", "dummy1c"})
-
-
-def _azs_known(azs: Sequence[str]) -> bool:
-    """True when ``azs`` are real AZ names (not tokens, not lookup placeholders)."""
-    return not is_token(list(azs)) and not any(az in _LOOKUP_PLACEHOLDER_AZS for az in azs)
-
-
-def compute_subnet_cidr_mask(max_compute_interfaces: int) -> int:
-    """The longest prefix whose subnet holds ``max_compute_interfaces`` IP addresses.
-
-    AWS keeps five addresses of every subnet, so a /24 holds 251, not 256.
-    """
-    low, high = SUBNET_PREFIX_RANGE
-    for mask in range(high, low - 1, -1):
-        if 2 ** (32 - mask) - AWS_RESERVED_ADDRESSES_PER_SUBNET >= max_compute_interfaces:
-            return mask
-    raise ValueError(
-        f"max_compute_interfaces={max_compute_interfaces} does not fit in a /{low} subnet"
-    )
-
-
-def _usable(mask: int) -> int:
-    return int(2 ** (32 - mask)) - AWS_RESERVED_ADDRESSES_PER_SUBNET
+from hpc_constructs.network.plan import (
+    TOKEN_SHOWN,
+    NewVpcPlan,
+    azs_known,
+    check_types,
+    plan_new_vpc,
+)
 
 
 class FabricEndpoint(enum.Enum):
@@ -190,6 +152,9 @@ class NetworkFabric(Construct):
         statement for CloudWatch Logs to keys it can modify. Default: - a new key with rotation
     """
 
+    s3_endpoint: ec2.GatewayVpcEndpoint | None
+    """The S3 gateway endpoint (``None`` when not created)."""
+
     #: Endpoints a fabric without internet needs for SSM Session Manager, container images from
     #: ECR, CloudWatch logs and metrics, and role credentials (STS) and EC2 API calls.
     ISOLATED_ENDPOINTS: ClassVar[tuple[FabricEndpoint, ...]] = (
@@ -244,9 +209,45 @@ class NetworkFabric(Construct):
         flow_log_encryption_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, id)
+        props = {k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
+        self._init_attributes()
         v = Validator(self)
-        created = vpc is None
+        if not check_types(v, props):
+            v.raise_if_any()
+        plan: NewVpcPlan | None = None
+        if vpc is None:
+            plan = self._plan_new_vpc(v, props)
+        else:
+            self._check_brought_vpc_props(v, props)
+            self._resolve_brought_vpc(v, vpc, compute_availability_zone, compute_subnet)
+        self.endpoints: tuple[FabricEndpoint, ...] = self._plan_endpoints(v, vpc, endpoints)
+        """The interface endpoints created (resolved default)."""
+        v.raise_if_any()
+        self.plan: NewVpcPlan | None = plan
+        """Layout of a created VPC (plain values); ``None`` for a brought VPC."""
+        if plan is not None:
+            new_vpc, new_subnet = self._create_vpc(plan)
+            self.vpc: ec2.IVpc = new_vpc
+            self.compute_subnet: ec2.ISubnet = new_subnet
+            """The single compute subnet in ``compute_availability_zone``."""
+        else:
+            assert vpc is not None
+            assert self._brought_compute_subnet is not None
+            self.vpc = vpc
+            self.compute_subnet = self._brought_compute_subnet
+        self.compute_subnets = ec2.SubnetSelection(subnets=[self.compute_subnet])
+        """Selects exactly ``compute_subnet``; pass it to fleets, Batch and Lustre."""
+        self.service_subnets = self._service_subnets(plan is not None, service_subnets)
+        created = plan is not None
+        if s3_gateway_endpoint if s3_gateway_endpoint is not None else created:
+            self.s3_endpoint = self._add_s3_gateway_endpoint()
+        for endpoint in self.endpoints:
+            self.add_interface_endpoint(endpoint)
+        if flow_logs if flow_logs is not None else created:
+            self._add_flow_logs(flow_log_retention, flow_log_encryption_key)
+        self._warn_isolated_without_endpoints()
 
+    def _init_attributes(self) -> None:
         self.cidr: str | None = None
         """CIDR of a created VPC (``None`` for a brought VPC)."""
         self.compute_subnet_cidr_mask: int | None = None
@@ -254,44 +255,96 @@ class NetworkFabric(Construct):
         self.nat_gateways: int | None = None
         """NAT gateways created (``None`` for a brought VPC)."""
         self.service_subnet_cidr_mask: int | None = None
-        self.availability_zones: list[str]
-        self.compute_availability_zone: str
-        self.internet_access: bool
+        self.availability_zones: list[str] = []
+        self.compute_availability_zone: str = ""
+        self.internet_access: bool = True
         self._brought_compute_subnet: ec2.ISubnet | None = None
+        self.interface_endpoints: dict[FabricEndpoint, ec2.InterfaceVpcEndpoint] = {}
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        """Shared security group of the interface endpoints (``None`` while there are none)."""
+        self.s3_endpoint = None
+        self.flow_log: ec2.FlowLog | None = None
+        self.log_group: logs.LogGroup | None = None
+        """The flow-log group (``None`` when flow logs are off)."""
+        self.flow_log_key: kms.IKey | None = None
 
-        if vpc is None:
-            self._validate_new_vpc(
-                v,
-                cidr=cidr,
-                max_azs=max_azs,
-                availability_zones=availability_zones,
-                compute_availability_zone=compute_availability_zone,
-                compute_subnet=compute_subnet,
-                service_subnets=service_subnets,
-                internet_access=internet_access,
-                nat_gateways=nat_gateways,
-                max_compute_interfaces=max_compute_interfaces,
-                service_subnet_cidr_mask=service_subnet_cidr_mask,
-            )
-        else:
-            for prop, value in (
-                ("cidr", cidr),
-                ("max_azs", max_azs),
-                ("availability_zones", availability_zones),
-                ("nat_gateways", nat_gateways),
-                ("internet_access", internet_access),
-                ("max_compute_interfaces", max_compute_interfaces),
-                ("service_subnet_cidr_mask", service_subnet_cidr_mask),
-            ):
-                if value is not None:
-                    v.add(
-                        prop,
-                        _shown(value),
-                        "unset when vpc is given",
-                        "it shapes a VPC the fabric would create; configure your own VPC instead",
-                    )
-            self._resolve_brought_vpc(v, vpc, compute_availability_zone, compute_subnet)
+    # --- L1 escape hatches ------------------------------------------------------------------
 
+    @property
+    def cfn_vpc(self) -> ec2.CfnVPC | None:
+        """The ``AWS::EC2::VPC`` of a created VPC (``None`` for a brought VPC)."""
+        child = self.vpc.node.default_child if self.plan is not None else None
+        return child if isinstance(child, ec2.CfnVPC) else None
+
+    @property
+    def cfn_compute_subnet(self) -> ec2.CfnSubnet | None:
+        """The ``AWS::EC2::Subnet`` of a created compute subnet (``None`` for a brought VPC)."""
+        child = self.compute_subnet.node.default_child if self.plan is not None else None
+        return child if isinstance(child, ec2.CfnSubnet) else None
+
+    @property
+    def cfn_s3_endpoint(self) -> ec2.CfnVPCEndpoint | None:
+        """The S3 gateway endpoint's ``AWS::EC2::VPCEndpoint`` (``None`` when not created)."""
+        return _l1(self.s3_endpoint, ec2.CfnVPCEndpoint)
+
+    @property
+    def cfn_endpoint_security_group(self) -> ec2.CfnSecurityGroup | None:
+        """The interface endpoints' ``AWS::EC2::SecurityGroup`` (``None`` while there are none)."""
+        return _l1(self.endpoint_security_group, ec2.CfnSecurityGroup)
+
+    @property
+    def cfn_flow_log(self) -> ec2.CfnFlowLog | None:
+        """The ``AWS::EC2::FlowLog`` (``None`` when flow logs are off)."""
+        return _l1(self.flow_log, ec2.CfnFlowLog)
+
+    @property
+    def cfn_log_group(self) -> logs.CfnLogGroup | None:
+        """The flow-log ``AWS::Logs::LogGroup`` (``None`` when flow logs are off)."""
+        return _l1(self.log_group, logs.CfnLogGroup)
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def _plan_new_vpc(self, v: Validator, props: dict[str, Any]) -> NewVpcPlan | None:
+        for prop in ("compute_subnet", "service_subnets"):
+            if props[prop] is not None:
+                v.add(
+                    prop,
+                    _describe(props[prop]),
+                    "unset unless vpc is given",
+                    "the fabric creates this subnet in its new VPC",
+                )
+        plan = plan_new_vpc(v, list(cdk.Stack.of(self).availability_zones), props)
+        self.internet_access = props["internet_access"] is not False
+        if plan is not None:
+            self.cidr = plan.cidr
+            self.availability_zones = list(plan.availability_zones)
+            self.compute_availability_zone = plan.compute_availability_zone
+            self.nat_gateways = plan.nat_gateways
+            self.compute_subnet_cidr_mask = plan.compute_subnet_cidr_mask
+            self.service_subnet_cidr_mask = plan.service_subnet_cidr_mask
+        return plan
+
+    def _check_brought_vpc_props(self, v: Validator, props: dict[str, Any]) -> None:
+        for prop in (
+            "cidr",
+            "max_azs",
+            "availability_zones",
+            "nat_gateways",
+            "internet_access",
+            "max_compute_interfaces",
+            "service_subnet_cidr_mask",
+        ):
+            if props[prop] is not None:
+                v.add(
+                    prop,
+                    _shown(props[prop]),
+                    "unset when vpc is given",
+                    "it shapes a VPC the fabric would create; configure your own VPC instead",
+                )
+
+    def _plan_endpoints(
+        self, v: Validator, vpc: ec2.IVpc | None, endpoints: Sequence[FabricEndpoint] | None
+    ) -> tuple[FabricEndpoint, ...]:
         if vpc is not None and endpoints:
             try:
                 vpc.vpc_cidr_block  # noqa: B018 - imported VPCs raise when it was not supplied
@@ -303,211 +356,46 @@ class NetworkFabric(Construct):
                     "the endpoint security group allows HTTPS from the VPC CIDR",
                 )
         if endpoints is None:
-            resolved_endpoints: tuple[FabricEndpoint, ...] = (
-                self.ISOLATED_ENDPOINTS if created and not self.internet_access else ()
-            )
-        else:
-            for endpoint in endpoints:
-                v.require(
-                    isinstance(endpoint, FabricEndpoint),
-                    "endpoints",
-                    endpoint,
-                    "FabricEndpoint members, e.g. FabricEndpoint.SSM",
-                )
-            resolved_endpoints = tuple(
-                dict.fromkeys(e for e in endpoints if isinstance(e, FabricEndpoint))
-            )
-        v.raise_if_any()
-
-        self.endpoints: tuple[FabricEndpoint, ...] = resolved_endpoints
-        """The interface endpoints created (resolved default)."""
-        self.interface_endpoints: dict[FabricEndpoint, ec2.InterfaceVpcEndpoint] = {}
-        self.endpoint_security_group: ec2.SecurityGroup | None = None
-        """Shared security group of the interface endpoints (``None`` while there are none)."""
-        self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
-        self.flow_log: ec2.FlowLog | None = None
-        self.log_group: logs.LogGroup | None = None
-        """The flow-log group (``None`` when flow logs are off)."""
-        self.flow_log_key: kms.IKey | None = None
-
-        if vpc is None:
-            new_vpc, new_subnet = self._create_vpc()
-            self.vpc: ec2.IVpc = new_vpc
-            self.compute_subnet: ec2.ISubnet = new_subnet
-            """The single compute subnet in ``compute_availability_zone``."""
-        else:
-            self.vpc = vpc
-            if self._brought_compute_subnet is None:  # pragma: no cover - validated above
-                raise AssertionError("compute subnet not resolved")
-            self.compute_subnet = self._brought_compute_subnet
-
-        self.compute_subnets = ec2.SubnetSelection(subnets=[self.compute_subnet])
-        """Selects exactly ``compute_subnet``; pass it to fleets, Batch and Lustre."""
-        if created:
-            self.service_subnets = ec2.SubnetSelection(subnet_group_name="Services")
-        elif service_subnets is not None:
-            self.service_subnets = service_subnets
-        else:
-            self.service_subnets = ec2.SubnetSelection(
-                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                if self.vpc.private_subnets
-                else ec2.SubnetType.PRIVATE_ISOLATED
-            )
-
-        if s3_gateway_endpoint if s3_gateway_endpoint is not None else created:
-            self.s3_endpoint = self._add_s3_gateway_endpoint()
-        for endpoint in self.endpoints:
-            self.add_interface_endpoint(endpoint)
-        if flow_logs if flow_logs is not None else created:
-            self._add_flow_logs(flow_log_retention, flow_log_encryption_key)
-
-        if not self.internet_access:
-            missing = [e.name for e in self.ISOLATED_REQUIRED_ENDPOINTS if e not in self.endpoints]
-            if self.s3_endpoint is None:
-                missing.append("S3 gateway endpoint")
-            if missing:
-                warn(
-                    self,
-                    "isolatedWithoutEndpoints",
-                    "This fabric has no internet access and lacks endpoints its nodes need "
-                    f"(SSM, ECR, CloudWatch Logs, S3): missing {', '.join(missing)}. "
-                    "Add them (NetworkFabric.ISOLATED_ENDPOINTS) unless the VPC already has them.",
-                )
-
-    # --- validation -------------------------------------------------------------------------
-
-    def _validate_new_vpc(
-        self,
-        v: Validator,
-        *,
-        cidr: str | None,
-        max_azs: int | None,
-        availability_zones: Sequence[str] | None,
-        compute_availability_zone: str | None,
-        compute_subnet: ec2.ISubnet | None,
-        service_subnets: ec2.SubnetSelection | None,
-        internet_access: bool | None,
-        nat_gateways: int | None,
-        max_compute_interfaces: int | None,
-        service_subnet_cidr_mask: int | None,
-    ) -> None:
-        for prop, value in (
-            ("compute_subnet", compute_subnet),
-            ("service_subnets", service_subnets),
-        ):
-            if value is not None:
-                v.add(
-                    prop,
-                    _describe(value),
-                    "unset unless vpc is given",
-                    "the fabric creates this subnet in its new VPC",
-                )
-
-        self.internet_access = True if internet_access is None else internet_access
-
-        # Availability Zones: the stack's (pinned in cdk.json for environment-specific stacks).
-        stack_azs = list(cdk.Stack.of(self).availability_zones)
-        if availability_zones is not None:
-            azs = list(availability_zones)
-            if max_azs is not None:
-                v.add("max_azs", max_azs, "unset when availability_zones is given")
-            v.require(len(azs) > 0, "availability_zones", azs, "one or more AZs of the stack")
-            v.require(len(set(azs)) == len(azs), "availability_zones", azs, "AZs without repeats")
-            if _azs_known(stack_azs):
-                for az in azs:
-                    v.one_of("availability_zones", az, stack_azs, "not an AZ of the stack's region")
-        else:
-            count = DEFAULT_MAX_AZS if max_azs is None else max_azs
-            v.require(is_token(count) or count >= 1, "max_azs", count, "an integer of 1 or more")
-            azs = stack_azs[: max(count, 1)]
-        self.availability_zones = azs
-
-        compute_az = compute_availability_zone if compute_availability_zone is not None else ""
-        if not compute_az and azs:
-            compute_az = azs[0]
-        if compute_availability_zone is not None and _azs_known(azs):
-            v.one_of(
-                "compute_availability_zone",
-                compute_availability_zone,
-                azs,
-                "the compute subnet must be in one of the fabric's AZs",
-            )
-        self.compute_availability_zone = compute_az
-
-        # NAT gateways follow internet access.
-        nat = nat_gateways
-        if nat is None:
-            nat = DEFAULT_NAT_GATEWAYS if self.internet_access else 0
-        elif self.internet_access:
+            isolated = vpc is None and not self.internet_access
+            return self.ISOLATED_ENDPOINTS if isolated else ()
+        if isinstance(endpoints, (str, FabricEndpoint)):
+            v.add("endpoints", endpoints, "a list of FabricEndpoint members, not a single value")
+            return ()
+        for endpoint in endpoints:
             v.require(
-                1 <= nat <= max(len(azs), 1),
-                "nat_gateways",
-                nat,
-                f"1 to {len(azs)} (at most one per AZ); use internet_access=False for no NAT",
+                isinstance(endpoint, FabricEndpoint),
+                "endpoints",
+                endpoint,
+                "FabricEndpoint members, e.g. FabricEndpoint.SSM",
             )
-        else:
-            v.require(nat == 0, "nat_gateways", nat, "0 or unset when internet_access=False")
-        self.nat_gateways = nat
+        return tuple(dict.fromkeys(e for e in endpoints if isinstance(e, FabricEndpoint)))
 
-        # Subnet sizes.
-        if max_compute_interfaces is None:
-            compute_mask = DEFAULT_COMPUTE_SUBNET_CIDR_MASK
-        else:
-            limit = _usable(SUBNET_PREFIX_RANGE[0])
-            if v.in_range("max_compute_interfaces", max_compute_interfaces, 1, limit, "addresses"):
-                compute_mask = compute_subnet_cidr_mask(max_compute_interfaces)
-            else:
-                compute_mask = DEFAULT_COMPUTE_SUBNET_CIDR_MASK
-        self.compute_subnet_cidr_mask = compute_mask
-        service_mask = (
-            DEFAULT_SERVICE_SUBNET_CIDR_MASK
-            if service_subnet_cidr_mask is None
-            else service_subnet_cidr_mask
+    def _service_subnets(
+        self, created: bool, given: ec2.SubnetSelection | None
+    ) -> ec2.SubnetSelection:
+        if created:
+            return ec2.SubnetSelection(subnet_group_name="Services")
+        if given is not None:
+            return given
+        return ec2.SubnetSelection(
+            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+            if self.vpc.private_subnets
+            else ec2.SubnetType.PRIVATE_ISOLATED
         )
-        service_ok = v.in_range("service_subnet_cidr_mask", service_mask, *SUBNET_PREFIX_RANGE)
-        self.service_subnet_cidr_mask = service_mask
 
-        # The CIDR must be concrete, valid and large enough for every subnet.
-        resolved_cidr = DEFAULT_CIDR if cidr is None else cidr
-        if is_token(resolved_cidr):
-            v.add(
-                "cidr",
-                _TOKEN,
-                "a concrete IPv4 CIDR such as 10.0.0.0/16",
-                "the fabric carves its subnets from it at synth time",
-            )
+    def _warn_isolated_without_endpoints(self) -> None:
+        if self.internet_access:
             return
-        self.cidr = resolved_cidr
-        try:
-            network = ipaddress.IPv4Network(resolved_cidr, strict=True)
-        except ValueError as err:
-            v.add("cidr", resolved_cidr, "an IPv4 network such as 10.0.0.0/16", str(err))
-            return
-        low, high = VPC_PREFIX_RANGE
-        if not v.require(
-            low <= network.prefixlen <= high,
-            "cidr",
-            resolved_cidr,
-            f"a prefix length of /{low} to /{high}",
-            "AWS VPC limit",
-        ):
-            return
-        if not service_ok:
-            return
-        needed = 2 ** (32 - compute_mask) + len(azs) * (
-            2 ** (32 - service_mask)
-            + (2 ** (32 - PUBLIC_SUBNET_CIDR_MASK) if self.internet_access else 0)
-        )
-        if needed > network.num_addresses:
-            prefix = 32 - math.ceil(math.log2(needed))
-            v.add(
-                "cidr",
-                resolved_cidr,
-                f"a /{prefix} or larger network, or a smaller compute subnet "
-                "(max_compute_interfaces) or fewer AZs",
-                f"the /{compute_mask} compute subnet and {len(azs)} AZs of service"
-                f"{' and public' if self.internet_access else ''} subnets need {needed} "
-                f"addresses, the CIDR has {network.num_addresses}",
+        missing = [e.name for e in self.ISOLATED_REQUIRED_ENDPOINTS if e not in self.endpoints]
+        if self.s3_endpoint is None:
+            missing.append("S3 gateway endpoint")
+        if missing:
+            warn(
+                self,
+                "isolatedWithoutEndpoints",
+                "This fabric has no internet access and lacks endpoints its nodes need "
+                f"(SSM, ECR, CloudWatch Logs, S3): missing {', '.join(missing)}. "
+                "Add them (NetworkFabric.ISOLATED_ENDPOINTS) unless the VPC already has them.",
             )
 
     def _resolve_brought_vpc(
@@ -537,7 +425,7 @@ class NetworkFabric(Construct):
         self.compute_availability_zone = compute_az
         if (
             compute_availability_zone is not None
-            and _azs_known(self.availability_zones)
+            and azs_known(self.availability_zones)
             and not v.one_of(
                 "compute_availability_zone",
                 compute_availability_zone,
@@ -551,7 +439,7 @@ class NetworkFabric(Construct):
             for s in [*vpc.private_subnets, *vpc.isolated_subnets]
             if s.availability_zone == compute_az
         ]
-        if not candidates and not _azs_known(self.availability_zones):
+        if not candidates and not azs_known(self.availability_zones):
             # Placeholder VPC of a pending Vpc.from_lookup: any subnet will do until the rerun.
             candidates = [*vpc.private_subnets, *vpc.isolated_subnets]
         if candidates:
@@ -567,72 +455,41 @@ class NetworkFabric(Construct):
 
     # --- creation ---------------------------------------------------------------------------
 
-    def _create_vpc(self) -> tuple[ec2.Vpc, ec2.Subnet]:
-        # Validation resolved these for a new VPC; the asserts narrow the types.
-        assert self.cidr is not None
-        assert self.compute_subnet_cidr_mask is not None
-        assert self.nat_gateways is not None
-        assert self.service_subnet_cidr_mask is not None
-        internet = self.internet_access
-        groups: list[tuple[int, str, ec2.SubnetType]] = [
-            (
-                self.service_subnet_cidr_mask,
-                "Services",
-                ec2.SubnetType.PRIVATE_WITH_EGRESS if internet else ec2.SubnetType.PRIVATE_ISOLATED,
-            )
-        ]
-        if internet:
-            groups.append((PUBLIC_SUBNET_CIDR_MASK, "Public", ec2.SubnetType.PUBLIC))
-        # ec2.Vpc allocates subnets one after the other from the start of the CIDR; largest
-        # first, every block lands aligned and the groups pack without gaps.
-        groups.sort(key=lambda group: group[0])
-
+    def _create_vpc(self, plan: NewVpcPlan) -> tuple[ec2.Vpc, ec2.Subnet]:
+        internet = plan.internet_access
         nat_provider = ec2.NatProvider.gateway() if internet else None
-        nat_placement: ec2.SubnetSelection | None = None
-        if (
-            internet
-            and self.nat_gateways < len(self.availability_zones)
-            and self.compute_availability_zone in self.availability_zones
-        ):
-            # Put the first NAT gateway in the compute AZ so compute egress stays in its AZ.
-            others = [az for az in self.availability_zones if az != self.compute_availability_zone]
-            nat_placement = ec2.SubnetSelection(
-                subnet_group_name="Public",
-                availability_zones=[
-                    self.compute_availability_zone,
-                    *others[: self.nat_gateways - 1],
-                ],
-            )
         vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(self.cidr),
-            availability_zones=self.availability_zones,
+            ip_addresses=ec2.IpAddresses.cidr(plan.cidr),
+            availability_zones=list(plan.availability_zones),
             subnet_configuration=[
                 ec2.SubnetConfiguration(
-                    name=name,
-                    subnet_type=subnet_type,
-                    cidr_mask=mask,
+                    name=group.name,
+                    subnet_type=getattr(ec2.SubnetType, group.subnet_type),
+                    cidr_mask=group.cidr_mask,
                     # No automatic public IPs, even in public subnets (only NAT lives there).
-                    map_public_ip_on_launch=False if subnet_type == ec2.SubnetType.PUBLIC else None,
+                    map_public_ip_on_launch=False if group.subnet_type == "PUBLIC" else None,
                 )
-                for mask, name, subnet_type in groups
+                for group in plan.subnet_groups
             ],
-            nat_gateways=self.nat_gateways,
+            nat_gateways=plan.nat_gateways,
             nat_gateway_provider=nat_provider,
-            nat_gateway_subnets=nat_placement,
+            nat_gateway_subnets=(
+                ec2.SubnetSelection(
+                    subnet_group_name="Public", availability_zones=list(plan.nat_gateway_azs)
+                )
+                if plan.nat_gateway_azs is not None
+                else None
+            ),
             create_internet_gateway=internet,
             enable_dns_hostnames=True,  # private DNS of interface endpoints needs both
             enable_dns_support=True,
             restrict_default_security_group=True,
         )
-
-        # The compute subnet: the last block of its size in the VPC CIDR (see class docstring).
-        network = ipaddress.IPv4Network(self.cidr)
-        size = 2 ** (32 - self.compute_subnet_cidr_mask)
-        block = ipaddress.IPv4Network(
-            (int(network.broadcast_address) + 1 - size, self.compute_subnet_cidr_mask)
-        )
+        # The compute subnet is not an ec2.Vpc subnet group: a group has one subnet per AZ, and
+        # this one is a single large subnet at the end of the CIDR (see class docstring).
+        block = ipaddress.IPv4Network(plan.compute_subnet_cidr)
         for other in [*vpc.public_subnets, *vpc.private_subnets, *vpc.isolated_subnets]:
             if block.overlaps(ipaddress.IPv4Network(other.ipv4_cidr_block)):
                 raise AssertionError(  # pragma: no cover - validation sizes the CIDR first
@@ -640,8 +497,8 @@ class NetworkFabric(Construct):
                 )
         subnet_props: dict[str, Any] = {
             "vpc_id": vpc.vpc_id,
-            "availability_zone": self.compute_availability_zone,
-            "cidr_block": str(block),
+            "availability_zone": plan.compute_availability_zone,
+            "cidr_block": plan.compute_subnet_cidr,
             "map_public_ip_on_launch": False,
         }
         subnet: ec2.Subnet
@@ -649,7 +506,7 @@ class NetworkFabric(Construct):
             subnet = ec2.PrivateSubnet(self, "ComputeSubnet", **subnet_props)
             gateways = nat_provider.configured_gateways
             gateway = next(
-                (g for g in gateways if g.az == self.compute_availability_zone), gateways[0]
+                (g for g in gateways if g.az == plan.compute_availability_zone), gateways[0]
             )
             subnet.add_default_nat_route(gateway.gateway_id)
         else:
@@ -796,7 +653,7 @@ def _drop_redundant_depends_on(stack: cdk.Stack) -> None:
 
 def _shown(value: Any) -> Any:
     """Tokens are reported as such (Validator skips token values, but here they are errors)."""
-    return _TOKEN if is_token(value) else value
+    return TOKEN_SHOWN if is_token(value) else value
 
 
 def _describe(value: Any) -> str:
@@ -804,3 +661,12 @@ def _describe(value: Any) -> str:
         return "SubnetSelection(...)"
     subnet_id = getattr(value, "subnet_id", None)
     return str(subnet_id) if subnet_id is not None else type(value).__name__
+
+
+_L1 = TypeVar("_L1", bound=cdk.CfnResource)
+
+
+def _l1(construct: Construct | None, kind: type[_L1]) -> _L1 | None:
+    """The default child of ``construct`` when it is a ``kind`` L1 (else ``None``)."""
+    child = construct.node.default_child if construct is not None else None
+    return child if isinstance(child, kind) else None
