@@ -16,7 +16,10 @@ Usage in a test module::
 from __future__ import annotations
 
 import atexit
+import functools
+import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -133,15 +136,49 @@ def assert_nag_clean(synth: Synthesized) -> None:
         raise AssertionError(f"{len(synth.nag)} cdk-nag AwsSolutions findings:\n{listing}")
 
 
+#: cfn-lint findings by content hash (template, regions, cfn-lint version, rule pack, limits):
+#: a warm run re-lints only templates that changed. Delete the directory to start over.
+LINT_CACHE = ROOT / ".cache" / "cfn-lint"
+
+
+@functools.cache
+def _lint_inputs_digest() -> str:
+    """What besides the template decides cfn-lint's answer: its version and our rule pack."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("cfn-lint").encode())
+    for path in sorted([*RULES_DIR.rglob("*.py"), ROOT / "hpc_constructs" / "limits.py"]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def cfn_lint(template: dict[str, Any], regions: list[str] | None = None) -> list[str]:
-    """Run cfn-lint in-process with the library's HPC rule pack; returns the findings as text."""
+    """Run cfn-lint in-process with the library's HPC rule pack; returns the findings as text.
+
+    Results are cached by content hash (``LINT_CACHE``), so only a changed template, rule pack
+    or cfn-lint version is linted again; every template is still checked.
+    """
+    text = json.dumps(template, sort_keys=True)
+    lint_regions = regions or LINT_REGIONS
+    key = hashlib.sha256(
+        "\0".join([_lint_inputs_digest(), ",".join(lint_regions), text]).encode()
+    ).hexdigest()
+    cached = LINT_CACHE / f"{key}.json"
+    if cached.exists():
+        findings: list[str] = json.loads(cached.read_text())
+        return findings
     from cfnlint.api import ManualArgs, lint
 
     matches = lint(
-        json.dumps(template),
-        config=ManualArgs(regions=regions or LINT_REGIONS, append_rules=[str(RULES_DIR)]),
+        text, config=ManualArgs(regions=lint_regions, append_rules=[str(RULES_DIR)])
     )
-    return [f"{m.rule.id} {m.message} (at {'/'.join(str(p) for p in m.path)})" for m in matches]
+    findings = [f"{m.rule.id} {m.message} (at {'/'.join(str(p) for p in m.path)})" for m in matches]
+    LINT_CACHE.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(findings))
+    partial.replace(cached)  # atomic: parallel workers never read a half-written file
+    return findings
 
 
 def assert_cfn_lint_clean(template: dict[str, Any], regions: list[str] | None = None) -> None:
