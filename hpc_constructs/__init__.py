@@ -1,48 +1,61 @@
-"""hpc-constructs: AWS CDK v2 constructs for high-performance computing on AWS."""
+"""hpc-constructs: AWS CDK v2 constructs for high-performance computing on AWS.
 
-from hpc_constructs.batch import BatchMultiNode, NodeRange
-from hpc_constructs.capacity import CapacityKind, FleetCapacity
-from hpc_constructs.catalog import (
-    EfaInterface,
-    InstanceCatalog,
-    InstanceSpec,
-    InstanceTypeCatalog,
-    NetworkCardSpec,
-    UnknownInstanceTypeError,
-    efa_device_paths,
-    offered_in,
-    plan_efa_interfaces,
-    supports_placement,
-)
-from hpc_constructs.errors import HpcValidationError, Problem, Validator
-from hpc_constructs.fleet import EfaComputeFleet, ScratchVolume
-from hpc_constructs.ingest import (
-    DataIngest,
-    DataSyncDestination,
-    DataSyncSource,
-    DataSyncTransfer,
-    DirectConnectLink,
-    DirectConnectOptions,
-    HdfsNameNode,
-    SnowballImportOptions,
-    VirtualInterfaceOptions,
-)
-from hpc_constructs.lustre import (
-    DataRepository,
-    LustreMetadataConfiguration,
-    LustreReadCache,
-    LustreScratch,
-    LustreScratchBase,
-)
-from hpc_constructs.network import FabricEndpoint, NetworkFabric
-from hpc_constructs.slurm import (
-    ParallelCluster,
-    PcsCluster,
-    PcsComputeNodeGroup,
-    SlurmComputeResource,
-    SlurmQueue,
-    SlurmStorage,
-)
+Public names load on first use (PEP 562), so ``hpc_constructs.catalog``, ``limits`` and the
+cfn-lint rule pack import in milliseconds without starting the jsii runtime; ``from
+hpc_constructs import EfaComputeFleet`` works as usual.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "BatchMultiNode": "batch",
+    "NodeRange": "batch",
+    "CapacityKind": "capacity",
+    "FleetCapacity": "capacity",
+    "EfaInterface": "catalog",
+    "InstanceCatalog": "catalog",
+    "InstanceSpec": "catalog",
+    "InstanceTypeCatalog": "catalog",
+    "NetworkCardSpec": "catalog",
+    "UnknownInstanceTypeError": "catalog",
+    "efa_device_paths": "catalog",
+    "offered_in": "catalog",
+    "plan_efa_interfaces": "catalog",
+    "supports_placement": "catalog",
+    "HpcValidationError": "errors",
+    "Problem": "errors",
+    "EfaComputeFleet": "fleet",
+    "ScratchVolume": "fleet",
+    "DataIngest": "ingest",
+    "DataSyncDestination": "ingest",
+    "DataSyncSource": "ingest",
+    "DataSyncTransfer": "ingest",
+    "DirectConnectLink": "ingest",
+    "DirectConnectOptions": "ingest",
+    "HdfsNameNode": "ingest",
+    "SnowballImportOptions": "ingest",
+    "VirtualInterfaceOptions": "ingest",
+    "DataRepository": "lustre",
+    "LustreMetadataConfiguration": "lustre",
+    "LustreReadCache": "lustre",
+    "LustreScratch": "lustre",
+    "LustreScratchBase": "lustre",
+    "LustreFileSystemLike": "mounts",
+    "FabricEndpoint": "network",
+    "NetworkFabric": "network",
+    "NodeLauncher": "nodes",
+    "SharedFileSystem": "nodes",
+    "ParallelCluster": "slurm",
+    "PcsCluster": "slurm",
+    "PcsComputeNodeGroup": "slurm",
+    "SlurmComputeResource": "slurm",
+    "SlurmQueue": "slurm",
+    "SlurmStorage": "slurm",
+}
 
 __all__ = [
     "BatchMultiNode",
@@ -63,27 +76,90 @@ __all__ = [
     "InstanceCatalog",
     "InstanceSpec",
     "InstanceTypeCatalog",
+    "LustreFileSystemLike",
     "LustreMetadataConfiguration",
     "LustreReadCache",
     "LustreScratch",
     "LustreScratchBase",
     "NetworkCardSpec",
     "NetworkFabric",
+    "NodeLauncher",
     "NodeRange",
     "ParallelCluster",
     "PcsCluster",
     "PcsComputeNodeGroup",
     "Problem",
     "ScratchVolume",
+    "SharedFileSystem",
     "SlurmComputeResource",
     "SlurmQueue",
     "SlurmStorage",
     "SnowballImportOptions",
     "UnknownInstanceTypeError",
-    "Validator",
     "VirtualInterfaceOptions",
     "efa_device_paths",
     "offered_in",
     "plan_efa_interfaces",
     "supports_placement",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hpc_constructs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"hpc_constructs.{module}"), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS by a test
+    from hpc_constructs.batch import BatchMultiNode, NodeRange
+    from hpc_constructs.capacity import CapacityKind, FleetCapacity
+    from hpc_constructs.catalog import (
+        EfaInterface,
+        InstanceCatalog,
+        InstanceSpec,
+        InstanceTypeCatalog,
+        NetworkCardSpec,
+        UnknownInstanceTypeError,
+        efa_device_paths,
+        offered_in,
+        plan_efa_interfaces,
+        supports_placement,
+    )
+    from hpc_constructs.errors import HpcValidationError, Problem
+    from hpc_constructs.fleet import EfaComputeFleet, ScratchVolume
+    from hpc_constructs.ingest import (
+        DataIngest,
+        DataSyncDestination,
+        DataSyncSource,
+        DataSyncTransfer,
+        DirectConnectLink,
+        DirectConnectOptions,
+        HdfsNameNode,
+        SnowballImportOptions,
+        VirtualInterfaceOptions,
+    )
+    from hpc_constructs.lustre import (
+        DataRepository,
+        LustreMetadataConfiguration,
+        LustreReadCache,
+        LustreScratch,
+        LustreScratchBase,
+    )
+    from hpc_constructs.mounts import LustreFileSystemLike
+    from hpc_constructs.network import FabricEndpoint, NetworkFabric
+    from hpc_constructs.nodes import NodeLauncher, SharedFileSystem
+    from hpc_constructs.slurm import (
+        ParallelCluster,
+        PcsCluster,
+        PcsComputeNodeGroup,
+        SlurmComputeResource,
+        SlurmQueue,
+        SlurmStorage,
+    )

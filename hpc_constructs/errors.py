@@ -13,10 +13,13 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from aws_cdk import Annotations, Token
-from constructs import IConstruct
+if TYPE_CHECKING:
+    from constructs import IConstruct
+
+# aws-cdk-lib is imported inside the functions that need it, so the catalog, the limits and
+# the cfn-lint rule pack (which use this module) load without starting the jsii runtime.
 
 WARNING_PREFIX = "hpc-constructs:"
 
@@ -62,6 +65,8 @@ def is_token(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(is_token(v) for v in value)
     if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        from aws_cdk import Token
+
         return Token.is_unresolved(value)
     return False
 
@@ -119,6 +124,8 @@ class Validator:
 
 def warn(scope: IConstruct, warning_id: str, message: str) -> None:
     """Add an acknowledgeable warning with the stable id ``hpc-constructs:<warning_id>``."""
+    from aws_cdk import Annotations
+
     Annotations.of(scope).add_warning_v2(WARNING_PREFIX + warning_id, message)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +81,36 @@ def test_every_library_module_imports_without_cycles() -> None:
 
     for module in pkgutil.walk_packages(hpc_constructs.__path__, "hpc_constructs."):
         importlib.import_module(module.name)
+
+
+def test_every_public_name_resolves_and_type_checkers_see_the_same_names() -> None:
+    import hpc_constructs
+
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    seen_by_type_checkers = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        for child in ast.walk(node)
+        if isinstance(child, ast.ImportFrom)
+        for alias in child.names
+    }
+    assert seen_by_type_checkers == set(hpc_constructs.__all__)
+    for name in hpc_constructs.__all__:
+        assert getattr(hpc_constructs, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = hpc_constructs.Nope  # type: ignore[attr-defined]
+
+
+def test_facts_and_the_rule_pack_load_without_the_jsii_runtime() -> None:
+    code = (
+        "import sys, hpc_constructs.catalog, hpc_constructs.limits, hpc_constructs.cfn_lint_rules\n"
+        "from hpc_constructs.catalog import InstanceCatalog\n"
+        "assert InstanceCatalog.get('hpc7a.96xlarge').efa_supported\n"
+        "print(sorted(m for m in ('jsii', 'aws_cdk', 'constructs') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
