@@ -7,6 +7,7 @@ whole stack in one pass instead of one error per ``cdk synth``.
 from __future__ import annotations
 
 import collections.abc
+import dataclasses
 import enum
 import functools
 import types
@@ -129,20 +130,20 @@ def warn(scope: IConstruct, warning_id: str, message: str) -> None:
     Annotations.of(scope).add_warning_v2(WARNING_PREFIX + warning_id, message)
 
 
-def needs_concrete_value(v: Validator, prop: str, value: Any) -> bool:
+#: How an unresolved token is shown in a problem (its raw text is meaningless to a user).
+TOKEN_SHOWN = "<unresolved token>"
+#: The reason given when a prop the plan computes with is a token.
+CONCRETE = "needs a concrete value at synth time"
+
+
+def needs_concrete_value(v: Validator, prop: str, value: Any, why: str = "") -> bool:
     """Record that ``prop`` must be known at synth time when ``value`` is a token; returns
-    True when it is concrete. For props the plan computes with (sizes, counts, types)."""
-    if not is_token(value):
+    True when it is concrete (or unset). For props the plan computes with (sizes, counts,
+    instance types), where CloudFormation would accept a token but the library cannot."""
+    if value is None or not is_token(value):
         return True
-    v.problems.append(
-        Problem(
-            v.path,
-            prop,
-            value,
-            "a concrete value",
-            reason="needs a concrete value at synth time; got an unresolved token",
-        )
-    )
+    reason = f"{CONCRETE}: {why}" if why else CONCRETE
+    v.problems.append(Problem(v.path, prop, TOKEN_SHOWN, "a concrete value", reason))
     return False
 
 
@@ -168,16 +169,53 @@ def check_prop_types(func: Callable[_P, _R]) -> Callable[_P, _R]:
                 hints = typing.get_type_hints(func)
             except (NameError, TypeError):  # an annotation only importable for type checkers
                 hints = {}
+        path = _call_path(args)
         problems = [
-            Problem(_call_path(args), name, value, describe_type(hints[name]), reason=_got(value))
+            problem
             for name, value in kwargs.items()
-            if name in hints and name != "return" and _matches(value, hints[name]) is False
+            if name in hints and name != "return"
+            for problem in type_problems(path, name, value, hints[name])
         ]
         if problems:
             raise HpcValidationError(problems)
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def type_problems(path: str, prop: str, value: Any, hint: Any) -> list[Problem]:
+    """The problems of ``value`` against ``hint``: one for the prop itself, or else one per
+    field of an option dataclass (``prop.field``) or of each one in a list (``prop[i].field``).
+    """
+    verdict = _matches(value, hint)
+    if verdict is False:
+        shown = TOKEN_SHOWN if is_token(value) else value
+        return [Problem(path, prop, shown, describe_type(hint), reason=_got(value))]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _field_problems(path, prop, value)
+    if isinstance(value, (list, tuple)):
+        return [
+            problem
+            for index, item in enumerate(value)
+            if dataclasses.is_dataclass(item) and not isinstance(item, type)
+            for problem in _field_problems(path, f"{prop}[{index}]", item)
+        ]
+    return []
+
+
+def _field_problems(path: str, prop: str, value: Any) -> list[Problem]:
+    try:
+        hints = typing.get_type_hints(type(value))
+    except (NameError, TypeError):
+        return []
+    return [
+        problem
+        for field in dataclasses.fields(value)
+        if field.name in hints
+        for problem in type_problems(
+            path, f"{prop}.{field.name}", getattr(value, field.name), hints[field.name]
+        )
+    ]
 
 
 def _call_path(args: Sequence[Any]) -> str:
