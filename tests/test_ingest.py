@@ -1110,3 +1110,173 @@ def test_fails_when_remove_is_combined_with_transfer_all() -> None:
 
 def test_fails_on_bad_task_report_prefix() -> None:
     assert "task_report_prefix='/reports'" in _ingest_error(task_report_prefix="/reports")
+
+
+@pytest.mark.parametrize(
+    ("schedule", "reason"),
+    [
+        ("cron(0 25 * * ? *)", "hour 25 is out of range 0-23"),
+        ("cron(61 2 * * ? *)", "minute 61 is out of range 0-59"),
+        ("cron(0 2 32 * ? *)", "day-of-month 32 is out of range 1-31"),
+    ],
+    ids=["hour_25", "minute_61", "day_32"],
+)
+def test_fails_on_cron_field_out_of_range(schedule: str, reason: str) -> None:
+    msg = _task_error(schedule=schedule)
+    assert f"V/Ingest/Task: schedule={schedule!r} is not valid ({reason})" in msg
+    assert "hour 0-23" in msg
+    assert "day-of-month 1-31" in msg
+
+
+def test_fails_on_hour_25() -> None:
+    assert "hour 25 is out of range 0-23" in _task_error(schedule="cron(0 25 * * ? *)")
+
+
+def test_fails_on_minute_61() -> None:
+    assert "minute 61 is out of range 0-59" in _task_error(schedule="cron(61 2 * * ? *)")
+
+
+def test_fails_on_day_32() -> None:
+    assert "day-of-month 32 is out of range 1-31" in _task_error(schedule="cron(0 2 32 * ? *)")
+
+
+def test_fails_when_both_or_neither_day_field_is_question_mark() -> None:
+    msg = _task_error(schedule="cron(0 2 * * * *)")
+    assert "exactly one of day-of-month and day-of-week must be '?'" in msg
+
+
+def test_fails_on_rate_with_wrong_unit_number() -> None:
+    assert "rate(1 hour)" in _task_error(schedule="rate(1 hours)")
+
+
+# --- Python types and tokens at the boundary --------------------------------------------------
+
+
+def test_fails_once_when_a_string_is_given_for_a_list() -> None:
+    msg = _ingest_error(agent_cidrs="10.20.0.0/24", notify_states="ERROR")
+    assert msg.startswith("2 invalid properties")
+    assert "agent_cidrs='10.20.0.0/24' is not valid (got str); allowed: a list of str" in msg
+    assert "notify_states='ERROR'" in msg
+    msg = _task_error(source=_nfs(agent_arns=AGENT), includes="*.tmp")
+    assert msg.startswith("2 invalid properties")
+    assert f"source.agent_arns={AGENT!r} is not valid (got str)" in msg
+    assert "includes='*.tmp' is not valid (got str)" in msg
+
+
+def test_fails_once_on_str_for_int_and_int_for_str() -> None:
+    msg = _ingest_error(intelligent_tiering_after_days="30", bucket_encryption=1)
+    assert "intelligent_tiering_after_days='30' is not valid (got str); allowed: an int" in msg
+    assert "bucket_encryption=1 is not valid (got int); allowed: a str or None" in msg
+    msg = _dx_error(virtual_interface=_vif(vlan="101", connection_id=42))
+    assert msg.startswith("2 invalid properties")
+    assert "direct_connect.virtual_interface.vlan='101' is not valid (got str)" in msg
+    assert "direct_connect.virtual_interface.connection_id=42 is not valid (got int)" in msg
+    msg = _task_error(bytes_per_second="100", schedule=60)
+    assert "bytes_per_second='100' is not valid (got str)" in msg
+    assert "schedule=60 is not valid (got int)" in msg
+
+
+def test_fails_when_a_token_is_given_where_a_concrete_value_is_needed() -> None:
+    msg = _ingest_error(task_report_prefix=cdk.Aws.REGION, bucket_encryption=cdk.Aws.REGION)
+    assert "task_report_prefix='${Token[AWS.Region" in msg
+    assert "bucket_encryption='${Token[AWS.Region" in msg
+    assert msg.count("needs a concrete value at synth time") == 2
+    msg = _dx_error(attachment=cdk.Aws.REGION)
+    assert "direct_connect.attachment=" in msg
+    assert "needs a concrete value at synth time" in msg
+    msg = _task_error(destination=hc.DataSyncDestination.landing_bucket(prefix=cdk.Aws.REGION))
+    assert "destination.prefix=" in msg
+    assert "needs a concrete value at synth time" in msg
+
+
+def test_tokens_are_accepted_where_aws_accepts_them() -> None:
+    stack = _stack()
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1)
+    asn = cdk.Token.as_number(cdk.CfnParameter(stack, "Asn", type="Number").value_as_number)
+    ingest = hc.DataIngest(
+        stack,
+        "Ingest",
+        vpc=vpc,
+        direct_connect=hc.DirectConnectOptions(
+            virtual_interface=_vif(customer_asn=asn, vlan=asn, connection_id=cdk.Aws.NO_VALUE)
+        ),
+    )
+    ingest.add_task(
+        "Task",
+        source=_nfs(
+            agent_arns=cdk.CfnParameter(stack, "Agents", type="CommaDelimitedList").value_as_list
+        ),
+        destination=hc.DataSyncDestination.landing_bucket(),
+        schedule=cdk.Aws.REGION,
+    )
+    vif = _one(Template.from_stack(stack), "AWS::DirectConnect::PrivateVirtualInterface", {})
+    assert vif["Properties"]["BgpPeers"][0]["Asn"] == {"Ref": "Asn"}
+
+
+# --- feature flags and deprecations -----------------------------------------------------------
+
+
+def test_landing_bucket_is_cfn_lint_clean_without_the_repository_feature_flags() -> None:
+    # A consumer's app: no cdk.json context at all (feature flags at their library defaults).
+    app = cdk.App()
+    stack = cdk.Stack(app, "NoFlags", env=TEST_ENV)
+    hc.DataIngest(stack, "Ingest")
+    template = app.synth().get_stack_by_name("NoFlags").template
+    assert_cfn_lint_clean(template)
+    log_bucket = next(
+        r for k, r in template["Resources"].items() if k.startswith("IngestAccessLogBucket")
+    )
+    assert "AccessControl" not in log_bucket["Properties"]
+    assert "logging.s3.amazonaws.com" in json.dumps(template)
+
+
+_DX_SCENARIO = """
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_secretsmanager as secretsmanager
+import hpc_constructs as hc
+
+app = cdk.App()
+env = cdk.Environment(account="123456789012", region="us-east-2")
+for name, options in (
+    ("Vgw", dict(virtual_interface=hc.VirtualInterfaceOptions(
+        connection_id="dxcon-fgabc123", vlan=101, customer_asn=65010, mtu=9001))),
+    ("Tgw", dict(attachment="TRANSIT_GATEWAY", on_premises_cidrs=["172.16.0.0/12"],
+        virtual_interface=hc.VirtualInterfaceOptions(
+            connection_id="dxlag-ffabc123", vlan=202, customer_asn=65010, mtu=8500))),
+):
+    stack = cdk.Stack(app, name, env=env)
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    ingest = hc.DataIngest(stack, "Ingest", vpc=vpc, snowball=True,
+        direct_connect=hc.DirectConnectOptions(**options))
+    ingest.add_task("Nightly", source=hc.DataSyncSource.nfs(server_hostname="nas",
+        export_path="/data", agent_arns=["arn:aws:datasync:us-east-2:123456789012:agent/"
+        "agent-0123456789abcdef0"]), destination=hc.DataSyncDestination.landing_bucket(),
+        task_report="SUMMARY_ONLY", schedule="rate(1 day)")
+app.synth()
+print("ok")
+"""
+
+
+def test_direct_connect_scenario_uses_no_deprecated_api() -> None:
+    # jsii reads JSII_DEPRECATED when its runtime starts, so this runs in a fresh interpreter;
+    # "fail" turns every deprecated aws-cdk-lib call into an error.
+    import os
+    import subprocess
+    import sys
+
+    from tests.harness import ROOT
+
+    env = {**os.environ, "JSII_DEPRECATED": "fail", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", _DX_SCENARIO],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "deprecated" not in result.stderr.lower(), result.stderr[-3000:]
+    assert result.stdout.strip() == "ok"
