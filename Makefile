@@ -9,6 +9,9 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 PYTEST_ARGS ?=
+# Extra `cdk synth` arguments: `make synth CONTEXT='-c max_nodes=4'` or `make synth ARGS='MpiCluster'`.
+CONTEXT ?=
+ARGS ?=
 
 .PHONY: setup synth synth-offline test lint format typecheck clean bench
 
@@ -24,11 +27,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-## Synthesize every sample stack (cdk-nag runs inside synth) and print a summary per stack.
+## Synthesize every sample stack (cdk-nag runs inside synth); app.py ends with a summary per
+## stack (scripts/summarize.py). Overrides: make synth CONTEXT='-c max_nodes=4' (or ARGS=...).
 synth: setup
 	rm -rf cdk.out
-	cdk synth --quiet --no-notices --no-version-reporting
-	$(BIN)/python scripts/summarize.py cdk.out
+	cdk synth --quiet --no-notices --no-version-reporting $(CONTEXT) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -64,6 +64,9 @@ class StackSummary:
     compute: list[Compute] = field(default_factory=list)
     lustre: list[str] = field(default_factory=list)
     nag: int = 0
+    #: Unacknowledged library warnings (``hpc-constructs:...`` and other construct
+    #: annotations): reported, but they do not fail synth (only ``cdk synth --strict``).
+    warnings: list[str] = field(default_factory=list)
     lint: list[str] = field(default_factory=list)
 
     def ok(self) -> bool:
@@ -80,6 +83,8 @@ class StackSummary:
         lines.append(
             f"  cdk-nag AwsSolutions: {'clean' if self.nag == 0 else f'{self.nag} findings'}"
         )
+        if self.warnings:
+            lines.append(f"  warnings (not cdk-nag findings): {', '.join(self.warnings)}")
         if self.lint:
             lines.append(f"  cfn-lint: {len(self.lint)} findings")
             lines.extend(f"    {finding}" for finding in self.lint)
@@ -198,17 +203,36 @@ def summarize_template(name: str, template: dict[str, Any], size: int) -> StackS
     return summary
 
 
-def _nag_counts(outdir: Path) -> dict[str, int]:
+#: The validation-report plugin that carries construct annotations (warnings), as opposed to
+#: policy-validation plugins such as cdk-nag's ``AwsSolutions``.
+ANNOTATIONS_PLUGIN = "Construct Annotations"
+
+
+def _report_findings(outdir: Path) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """(cdk-nag findings per stack, warning ids per stack) from validation-report.json."""
     report = outdir / "validation-report.json"
     counts: dict[str, int] = {}
+    warnings: dict[str, list[str]] = {}
     if not report.exists():
-        return counts
+        return counts, warnings
     for plugin in json.loads(report.read_text()).get("pluginReports", []):
+        annotations = plugin.get("pluginName") == ANNOTATIONS_PLUGIN
         for violation in plugin.get("violations", []):
-            for construct in violation.get("violatingConstructs", []):
+            constructs = violation.get("violatingConstructs") or violation.get(
+                "violatingResources", []
+            )
+            for construct in constructs:
                 stack = construct.get("constructPath", "").split("/", 1)[0]
-                counts[stack] = counts.get(stack, 0) + 1
-    return counts
+                if annotations:
+                    rule = str(violation.get("ruleName", "")).removeprefix("Annotation::")
+                    warnings.setdefault(stack, []).append(rule)
+                else:
+                    counts[stack] = counts.get(stack, 0) + 1
+    return counts, warnings
+
+
+def _nag_counts(outdir: Path) -> dict[str, int]:
+    return _report_findings(outdir)[0]
 
 
 def _lint(template_path: Path, region: str) -> list[str]:
@@ -232,7 +256,7 @@ def _stack_regions(outdir: Path) -> dict[str, str]:
 
 
 def summarize(outdir: Path) -> tuple[str, bool]:
-    nag = _nag_counts(outdir)
+    nag, warnings = _report_findings(outdir)
     regions = _stack_regions(outdir)
     blocks: list[str] = []
     ok = True
@@ -240,6 +264,7 @@ def summarize(outdir: Path) -> tuple[str, bool]:
         name = path.name[: -len(".template.json")]
         summary = summarize_template(name, json.loads(path.read_text()), path.stat().st_size)
         summary.nag = nag.get(name, 0)
+        summary.warnings = sorted(set(warnings.get(name, [])))
         region = regions.get(name, "us-east-1")
         if region.startswith("unknown"):
             region = "us-east-1"

@@ -6,12 +6,23 @@ field) or `-c Stack:name=value` (one stack) overrides it, see `stacks/config.py`
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
 
 from hpc_constructs.errors import HpcValidationError, Problem
-from stacks.config import from_context
+from hpc_constructs.network import DEFAULT_MAX_AZS
+from stacks.config import (
+    ACCOUNT_KEY,
+    REGION_KEY,
+    StackSettings,
+    compute_problems,
+    read_settings,
+    region_problems,
+    remap_construct_problems,
+    unknown_key_problems,
+)
 from stacks.genomics import GenomicsConfig, GenomicsStack
 from stacks.ml_training import MlTrainingConfig, MlTrainingStack
 from stacks.mpi_cluster import MpiClusterConfig, MpiClusterStack
@@ -27,14 +38,15 @@ __all__ = [
     "SlurmClusterConfig",
     "SlurmClusterStack",
     "add_sample_stacks",
+    "sample_configs",
     "sample_environment",
 ]
 
 
 def sample_environment(app: cdk.App) -> cdk.Environment:
     """The account/region the samples target; both are pinned in cdk.json so synth is offline."""
-    account = app.node.try_get_context("hpc-constructs:account")
-    region = app.node.try_get_context("hpc-constructs:region")
+    account = app.node.try_get_context(ACCOUNT_KEY)
+    region = app.node.try_get_context(REGION_KEY)
     return cdk.Environment(account=str(account), region=str(region))
 
 
@@ -62,22 +74,54 @@ _SAMPLES: list[tuple[str, type[Any], type[Any], str]] = [
 ]
 
 
+def sample_configs() -> dict[str, type[Any]]:
+    """Stack name -> config dataclass of every sample stack."""
+    return {name: config_type for name, _, config_type, _ in _SAMPLES}
+
+
 def add_sample_stacks(app: cdk.App) -> list[cdk.Stack]:
     """Add every sample stack to ``app`` with its context overrides applied.
 
-    Bad overrides for all stacks are reported together, before any stack is built.
+    Every problem is reported at once, each naming the ``-c`` key behind it: unknown keys,
+    bad values, an unknown region, instance types not offered there. Nothing is built from a
+    configuration with problems. Problems found by the constructs themselves (e.g. a Lustre
+    capacity step) are reported for every stack together too, named by their ``-c`` key.
     """
     env = sample_environment(app)
-    configs: list[Any] = []
+    region, account = str(env.region), str(env.account)
     problems: list[Problem] = []
+    problems.extend(unknown_key_problems(app.node.get_all_context(), sample_configs()))
+    problems.extend(region_problems(region, account))
+    known_region = not problems or all(p.prop != "region" for p in problems)
+    stack_azs = app.node.try_get_context(f"availability-zones:account={account}:region={region}")
+    fabric_azs = list(stack_azs or [])[:DEFAULT_MAX_AZS]
+    settings: list[StackSettings] = []
     for name, _, config_type, _ in _SAMPLES:
-        try:
-            configs.append(from_context(app.node, name, config_type))
-        except HpcValidationError as err:
-            problems.extend(err.problems)
+        found, bad = read_settings(app.node, name, config_type)
+        problems.extend(bad)
+        if known_region and not bad:
+            az, bad_compute = compute_problems(found, region, fabric_azs)
+            problems.extend(bad_compute)
+            if az and hasattr(found.config, "compute_availability_zone"):
+                found.config = dataclasses.replace(found.config, compute_availability_zone=az)
+        settings.append(found)
     if problems:
         raise HpcValidationError(problems)
-    return [
-        stack_type(app, name, env=env, config=config, description=f"hpc-constructs sample: {text}")
-        for (name, stack_type, _, text), config in zip(_SAMPLES, configs, strict=True)
-    ]
+    stacks: list[cdk.Stack] = []
+    for (name, stack_type, _, text), found in zip(_SAMPLES, settings, strict=True):
+        try:
+            stacks.append(
+                stack_type(
+                    app,
+                    name,
+                    env=env,
+                    config=found.config,
+                    description=f"hpc-constructs sample: {text}",
+                )
+            )
+        except HpcValidationError as err:
+            props = getattr(stack_type, "CONFIG_PROPS", {})
+            problems.extend(remap_construct_problems(err.problems, found, props))
+    if problems:
+        raise HpcValidationError(problems)
+    return stacks

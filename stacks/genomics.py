@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aws_cdk as cdk
+from aws_cdk import aws_batch as batch
 from aws_cdk import aws_events as events
 from constructs import Construct
 
 import hpc_constructs as hc
+from stacks.config import bounded, ec2_type, pick_compute_az
+
+PLACEHOLDER_AGENT = "agent-0123456789abcdef0"
 
 
 @dataclass(frozen=True)
@@ -17,27 +21,39 @@ class GenomicsConfig:
     """Choices for :class:`GenomicsStack`; each can be overridden with ``-c name=value``."""
 
     #: c5n.18xlarge: 72 vCPUs, 100 Gbps with EFA, On-Demand or reserved (Batch MNP has no Spot).
-    instance_type: str = "c5n.18xlarge"
-    max_nodes: int = 8
-    compute_availability_zone: str = "us-east-2a"
+    instance_type: str = ec2_type("c5n.18xlarge")
+    max_nodes: int = bounded(8, 1)
+    #: Empty: the first AZ of the region that offers ``instance_type`` (us-east-2a in us-east-2).
+    compute_availability_zone: str = ""
     #: The smallest SCRATCH_2 file system: cost-conscious, 240 MB/s baseline.
-    lustre_capacity_gib: int = 1200
+    lustre_capacity_gib: int = bounded(1200, 1200)
     #: The on-premises sequencer share and the DataSync agent that reads it (activated outside
-    #: CloudFormation; see the DataIngest section of the README).
+    #: CloudFormation; see the DataIngest section of the README). Empty agent ARN: a placeholder
+    #: agent in the stack's own account and region (replace it before deploying).
     nfs_server: str = "sequencers.lab.example.com"
     nfs_export: str = "/exports/runs"
-    datasync_agent_arn: str = (
-        "arn:aws:datasync:us-east-2:123456789012:agent/agent-0123456789abcdef0"
-    )
-    #: Nightly transfer at 01:00 UTC.
-    transfer_hour_utc: int = 1
+    datasync_agent_arn: str = ""
+    #: Nightly transfer at 01:00 UTC (0 to 23).
+    transfer_hour_utc: int = bounded(1, 0, 23)
     #: Image for the sample EFA smoke test (fi_pingpong between two nodes): AWS's public
     #: NCCL tests image, which ships libfabric with the EFA provider. Use your pipeline's image.
+    #: The job is added only when ``instance_type`` has EFA (it tests nothing else).
     job_image: str = "public.ecr.aws/hpc-cloud/nccl-tests:latest"
 
 
 class GenomicsStack(cdk.Stack):
     """DataIngest (DataSync NFS -> S3) + LustreScratch (imports from S3) + BatchMultiNode."""
+
+    #: Construct props set from config fields ("Child/prop" -> field), for error messages.
+    CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        "Batch/instance_type": "instance_type",
+        "Batch/max_nodes": "max_nodes",
+        "Fabric/compute_availability_zone": "compute_availability_zone",
+        "Scratch/storage_capacity_gib": "lustre_capacity_gib",
+        "Ingest/SequencerRuns/server_hostname": "nfs_server",
+        "Ingest/SequencerRuns/export_path": "nfs_export",
+        "Ingest/SequencerRuns/agent_arns": "datasync_agent_arn",
+    }
 
     def __init__(
         self, scope: Construct, id: str, *, config: GenomicsConfig | None = None, **kwargs: Any
@@ -45,8 +61,13 @@ class GenomicsStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.config = config or GenomicsConfig()
         c = self.config
-        self.fabric = hc.NetworkFabric(
-            self, "Fabric", compute_availability_zone=c.compute_availability_zone
+        az = c.compute_availability_zone or pick_compute_az(
+            self.region, [c.instance_type], self.availability_zones
+        )
+        self.fabric = hc.NetworkFabric(self, "Fabric", compute_availability_zone=az)
+        agent_arn = (
+            c.datasync_agent_arn
+            or f"arn:aws:datasync:{self.region}:{self.account}:agent/{PLACEHOLDER_AGENT}"
         )
         self.ingest = hc.DataIngest(self, "Ingest", vpc=self.fabric.vpc)
         self.transfer = self.ingest.add_task(
@@ -54,7 +75,7 @@ class GenomicsStack(cdk.Stack):
             source=hc.DataSyncSource.nfs(
                 server_hostname=c.nfs_server,
                 export_path=c.nfs_export,
-                agent_arns=[c.datasync_agent_arn],
+                agent_arns=[agent_arn],
             ),
             destination=hc.DataSyncDestination.landing_bucket(prefix="runs/"),
             schedule=events.Schedule.cron(minute="0", hour=str(c.transfer_hour_utc)),
@@ -83,9 +104,13 @@ class GenomicsStack(cdk.Stack):
             max_nodes=c.max_nodes,
             file_systems=[self.scratch],
         )
-        self.job = self.batch.add_job(
-            "EfaPingPong",
-            image=c.job_image,
-            command=hc.BatchMultiNode.efa_pingpong_command(),
-            num_nodes=2,
-        )
+        # The EFA ping-pong smoke test only makes sense with EFA: without it (an instance type
+        # with no EFA), the sample has no job and you add your pipeline's own.
+        self.job: batch.IJobDefinition | None = None
+        if self.batch.efa_enabled:
+            self.job = self.batch.add_job(
+                "EfaPingPong",
+                image=c.job_image,
+                command=hc.BatchMultiNode.efa_pingpong_command(),
+                num_nodes=2,
+            )

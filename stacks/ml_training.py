@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -11,6 +11,7 @@ from aws_cdk import aws_fsx as fsx
 from constructs import Construct
 
 import hpc_constructs as hc
+from stacks.config import bounded, choice, ec2_type, pick_compute_az
 
 
 @dataclass(frozen=True)
@@ -18,28 +19,45 @@ class MlTrainingConfig:
     """Choices for :class:`MlTrainingStack`; each can be overridden with ``-c name=value``."""
 
     #: p5.48xlarge: 8 x H100, 32 EFA interfaces, 3,200 Gbps.
-    instance_type: str = "p5.48xlarge"
+    instance_type: str = ec2_type("p5.48xlarge")
     #: "fleet" (an EfaComputeFleet for your own launcher) or "batch" (BatchMultiNode jobs).
-    orchestrator: str = "fleet"
+    orchestrator: str = choice("fleet", ("fleet", "batch"))
     #: "capacity-block" (fixed size, paid up front) or "capacity-reservation" (ODCR).
-    capacity: str = "capacity-block"
+    capacity: str = choice("capacity-block", ("capacity-block", "capacity-reservation"))
     #: The Capacity Block or On-Demand Capacity Reservation to launch into. Placeholder: replace
     #: it with the id of a reservation you own before deploying.
     reservation_id: str = "cr-0123456789abcdef0"
     #: With "capacity-reservation": the cluster placement group the reservation was created in
     #: (a reservation serves only launches into its own group). Empty: none.
     placement_group_name: str = ""
-    nodes: int = 2
-    compute_availability_zone: str = "us-east-2a"
+    nodes: int = bounded(2, 1)
+    #: Empty: the first AZ of the region that offers ``instance_type`` (us-east-2a in us-east-2).
+    #: A reservation serves one AZ: set this to the reservation's AZ.
+    compute_availability_zone: str = ""
     #: PERSISTENT_2 at 1000 MB/s/TiB: 4800 GiB gives 4.8 GB/s baseline.
-    lustre_capacity_gib: int = 4800
-    lustre_per_unit_throughput: int = 1000
+    lustre_capacity_gib: int = bounded(4800, 1200)
+    lustre_per_unit_throughput: int = choice(1000, (125, 250, 500, 1000))
     #: Image for the sample job when ``orchestrator="batch"``: AWS's public NCCL tests image.
+    #: The EFA ping-pong job is added only when ``instance_type`` has EFA.
     job_image: str = "public.ecr.aws/hpc-cloud/nccl-tests:latest"
 
 
 class MlTrainingStack(cdk.Stack):
     """NetworkFabric + GPU EfaComputeFleet or BatchMultiNode + PERSISTENT_2 LustreScratch."""
+
+    #: Construct props set from config fields ("Child/prop" -> field), for error messages.
+    CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        "Fleet/instance_types": "instance_type",
+        "Fleet/min_capacity": "nodes",
+        "Fleet/max_capacity": "nodes",
+        "Fleet/capacity": "reservation_id",
+        "Batch/instance_type": "instance_type",
+        "Batch/max_nodes": "nodes",
+        "Batch/capacity": "reservation_id",
+        "Fabric/compute_availability_zone": "compute_availability_zone",
+        "Scratch/storage_capacity_gib": "lustre_capacity_gib",
+        "Scratch/per_unit_storage_throughput": "lustre_per_unit_throughput",
+    }
 
     def __init__(
         self, scope: Construct, id: str, *, config: MlTrainingConfig | None = None, **kwargs: Any
@@ -62,9 +80,10 @@ class MlTrainingStack(cdk.Stack):
                 )
 
         # Each node takes one IP for its primary interface; efa-only interfaces take none.
-        self.fabric = hc.NetworkFabric(
-            self, "Fabric", compute_availability_zone=c.compute_availability_zone
+        az = c.compute_availability_zone or pick_compute_az(
+            self.region, [c.instance_type], self.availability_zones
         )
+        self.fabric = hc.NetworkFabric(self, "Fabric", compute_availability_zone=az)
         self.datasets = hc.DataIngest(self, "Datasets", vpc=self.fabric.vpc)
         self.scratch = hc.LustreScratch(
             self,
@@ -117,9 +136,11 @@ class MlTrainingStack(cdk.Stack):
             )
             # An EFA smoke test between the first two nodes; replace it with your launcher
             # (torchrun or mpirun started from the main node, see the BatchMultiNode section).
-            self.batch.add_job(
-                "EfaPingPong",
-                image=c.job_image,
-                command=hc.BatchMultiNode.efa_pingpong_command(),
-                num_nodes=2,
-            )
+            # Without EFA (an instance type that has none) there is nothing for it to test.
+            if self.batch.efa_enabled:
+                self.batch.add_job(
+                    "EfaPingPong",
+                    image=c.job_image,
+                    command=hc.BatchMultiNode.efa_pingpong_command(),
+                    num_nodes=2,
+                )

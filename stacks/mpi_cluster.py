@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from constructs import Construct
 
 import hpc_constructs as hc
+from stacks.config import bounded, ec2_type, pick_compute_az
 
 
 @dataclass(frozen=True)
@@ -16,12 +17,13 @@ class MpiClusterConfig:
     """Choices for :class:`MpiClusterStack`; each can be overridden with ``-c name=value``."""
 
     #: hpc7a.96xlarge: 192 AMD cores, 2 EFA interfaces, 300 Gbps (offered in us-east-2b).
-    instance_type: str = "hpc7a.96xlarge"
-    min_nodes: int = 0
-    max_nodes: int = 16
-    compute_availability_zone: str = "us-east-2b"
+    instance_type: str = ec2_type("hpc7a.96xlarge")
+    min_nodes: int = bounded(0, 0)
+    max_nodes: int = bounded(16, 1)
+    #: Empty: the first AZ of the region that offers ``instance_type`` (us-east-2b in us-east-2).
+    compute_availability_zone: str = ""
     #: SCRATCH_2 at 200 MB/s/TiB: 4800 GiB gives 960 MB/s baseline.
-    lustre_capacity_gib: int = 4800
+    lustre_capacity_gib: int = bounded(4800, 1200)
     mount_point: str = "/fsx"
 
 
@@ -33,15 +35,25 @@ class MpiClusterStack(cdk.Stack):
     ``s3://<landing>/results/`` automatically, so results outlive the scratch file system.
     """
 
+    #: Construct props set from config fields ("Child/prop" -> field), for error messages.
+    CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        "Fleet/instance_types": "instance_type",
+        "Fleet/min_capacity": "min_nodes",
+        "Fleet/max_capacity": "max_nodes",
+        "Fabric/compute_availability_zone": "compute_availability_zone",
+        "Scratch/storage_capacity_gib": "lustre_capacity_gib",
+    }
+
     def __init__(
         self, scope: Construct, id: str, *, config: MpiClusterConfig | None = None, **kwargs: Any
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config or MpiClusterConfig()
         c = self.config
-        self.fabric = hc.NetworkFabric(
-            self, "Fabric", compute_availability_zone=c.compute_availability_zone
+        az = c.compute_availability_zone or pick_compute_az(
+            self.region, [c.instance_type], self.availability_zones
         )
+        self.fabric = hc.NetworkFabric(self, "Fabric", compute_availability_zone=az)
         self.ingest = hc.DataIngest(self, "Ingest", vpc=self.fabric.vpc)
         bucket = self.ingest.landing_bucket
         self.scratch = hc.LustreScratch(

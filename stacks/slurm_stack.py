@@ -4,7 +4,7 @@ AWS PCS cluster that mount it, all from one ``cdk deploy``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -20,6 +20,7 @@ from hpc_constructs import (
     SlurmQueue,
     Validator,
 )
+from stacks.config import choice, ec2_type, pick_compute_az
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,28 @@ class SlurmClusterConfig:
     """Choices for :class:`SlurmClusterStack`; override with ``-c SlurmCluster:flavour=pcs``."""
 
     #: The cluster manager: "parallelcluster", "pcs" or "both".
-    flavour: str = "both"
+    flavour: str = choice("both", ("parallelcluster", "pcs", "both"))
+    #: The MPI queue (ParallelCluster queue ``cpu``, PCS node group): hpc7a.96xlarge, offered
+    #: only in us-east-2b in us-east-2.
+    instance_type: str = ec2_type("hpc7a.96xlarge")
+    #: ParallelCluster's ``gpu`` queue and ``spot`` queue.
+    gpu_instance_type: str = ec2_type("p5.48xlarge")
+    spot_instance_type: str = ec2_type("c5n.18xlarge")
+    #: Empty: the first AZ of the region that offers every type in use (us-east-2b in us-east-2).
+    compute_availability_zone: str = ""
+
+    def compute_types(self) -> dict[str, str]:
+        """Config field -> instance type, for the queues ``flavour`` creates."""
+        types = {"instance_type": self.instance_type}
+        if self.flavour in ("parallelcluster", "both"):
+            types["gpu_instance_type"] = self.gpu_instance_type
+            types["spot_instance_type"] = self.spot_instance_type
+        return types
 
 
-#: hpc7a.96xlarge is offered only in us-east-2b in us-east-2.
-COMPUTE_AZ = "us-east-2b"
+def _family(instance_type: str) -> str:
+    """``hpc7a.96xlarge`` -> ``hpc7a``: compute resource and node group names."""
+    return instance_type.split(".", 1)[0].lower()
 
 
 class SlurmClusterStack(cdk.Stack):
@@ -41,6 +59,11 @@ class SlurmClusterStack(cdk.Stack):
     The PCS node groups need an AMI with the PCS agent and Slurm 25.11: pass it at deploy time
     with ``cdk deploy --parameters PcsAmiId=ami-...`` (a PCS sample AMI for trials).
     """
+
+    #: Construct props set from config fields ("Child/prop" -> field), for error messages.
+    CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        "Fabric/compute_availability_zone": "compute_availability_zone",
+    }
 
     def __init__(
         self,
@@ -56,7 +79,11 @@ class SlurmClusterStack(cdk.Stack):
         check = Validator(f"{self.node.path} config")
         check.one_of("flavour", flavour, ("parallelcluster", "pcs", "both"))
         check.raise_if_any()
-        self.fabric = NetworkFabric(self, "Fabric", compute_availability_zone=COMPUTE_AZ)
+        c = self.config
+        az = c.compute_availability_zone or pick_compute_az(
+            self.region, self.config.compute_types().values(), self.availability_zones
+        )
+        self.fabric = NetworkFabric(self, "Fabric", compute_availability_zone=az)
         self.scratch = LustreScratch(
             self, "Scratch", vpc=self.fabric.vpc, vpc_subnets=self.fabric.compute_subnets
         )
@@ -83,7 +110,9 @@ class SlurmClusterStack(cdk.Stack):
                         name="cpu",
                         compute_resources=[
                             SlurmComputeResource(
-                                name="hpc7a", instance_types=["hpc7a.96xlarge"], max_count=16
+                                name=_family(c.instance_type),
+                                instance_types=[c.instance_type],
+                                max_count=16,
                             )
                         ],
                     ),
@@ -91,7 +120,9 @@ class SlurmClusterStack(cdk.Stack):
                         name="gpu",
                         compute_resources=[
                             SlurmComputeResource(
-                                name="p5", instance_types=["p5.48xlarge"], max_count=2
+                                name=_family(c.gpu_instance_type),
+                                instance_types=[c.gpu_instance_type],
+                                max_count=2,
                             )
                         ],
                     ),
@@ -99,8 +130,8 @@ class SlurmClusterStack(cdk.Stack):
                         name="spot",
                         compute_resources=[
                             SlurmComputeResource(
-                                name="c5n",
-                                instance_types=["c5n.18xlarge"],
+                                name=_family(c.spot_instance_type),
+                                instance_types=[c.spot_instance_type],
                                 max_count=8,
                                 capacity=FleetCapacity.spot(),
                             )
@@ -126,6 +157,8 @@ class SlurmClusterStack(cdk.Stack):
                 shared_storage=[self.scratch],
             )
             mpi = self.pcs_cluster.add_node_group(
-                "Hpc7a", instance_types=["hpc7a.96xlarge"], max_count=16
+                _family(c.instance_type).capitalize(),
+                instance_types=[c.instance_type],
+                max_count=16,
             )
             self.pcs_cluster.add_queue("Mpi", node_groups=[mpi])

@@ -173,6 +173,37 @@ def test_ml_training_uses_32_efa_interfaces_and_a_capacity_block(synth: Synthesi
     assert fs["Properties"]["LustreConfiguration"]["DeploymentType"] == "PERSISTENT_2"
 
 
+def test_summary_counts_library_warnings_apart_from_cdk_nag(tmp_path: Path) -> None:
+    report = {
+        "pluginReports": [
+            {
+                "pluginName": "Construct Annotations",
+                "conclusion": "success",
+                "violations": [
+                    {
+                        "ruleName": "Annotation::hpc-constructs:efaDisabled",
+                        "severity": "warning",
+                        "violatingConstructs": [{"constructPath": "Genomics/Batch"}],
+                    }
+                ],
+            },
+            {
+                "pluginName": "AwsSolutions",
+                "violations": [
+                    {
+                        "ruleName": "AwsSolutions-S1",
+                        "violatingResources": [{"constructPath": "MpiCluster/Bucket/Resource"}],
+                    }
+                ],
+            },
+        ]
+    }
+    (tmp_path / "validation-report.json").write_text(json.dumps(report))
+    nag, warnings = summarize._report_findings(tmp_path)
+    assert nag == {"MpiCluster": 1}
+    assert warnings == {"Genomics": ["hpc-constructs:efaDisabled"]}
+
+
 def test_summary_reports_compute_lustre_and_validators(synth: Synthesized) -> None:
     text, ok = summarize.summarize(synth.outdir)
     assert ok, text
@@ -217,7 +248,7 @@ def test_context_overrides_every_stack_and_one_stack() -> None:
 def test_fails_when_context_values_have_the_wrong_type() -> None:
     app = cdk.App(context={"max_nodes": "many", "MlTraining:nodes": "two"})
     with pytest.raises(
-        Exception, match=r"context max_nodes: max_nodes='many' is not valid; allowed: an integer"
+        Exception, match=r"-c max_nodes: max_nodes='many' is not valid; allowed: an integer"
     ):
         from_context(app.node, "MpiCluster", MpiClusterConfig)
     with pytest.raises(Exception, match="MlTraining:nodes"):
@@ -271,7 +302,96 @@ def test_fails_with_every_bad_override_of_every_stack_at_once() -> None:
     with pytest.raises(HpcValidationError) as err:
         add_sample_stacks(app)
     assert {p.path for p in err.value.problems} == {
-        "context MpiCluster:max_nodes",
-        "context Genomics:max_nodes",
+        "-c MpiCluster:max_nodes",
+        "-c Genomics:max_nodes",
     }
     assert app.node.children == []  # nothing was built from a half-valid configuration
+
+
+def _problems(built: bool = False, **context: Any) -> list[str]:
+    app = make_app(**context)
+    with pytest.raises(HpcValidationError) as err:
+        add_sample_stacks(app)
+    assert bool(app.node.children) == built  # config problems stop the app before building
+    return [str(p) for p in err.value.problems]
+
+
+def test_fails_on_misspelt_and_wrongly_cased_keys_naming_the_closest_key() -> None:
+    problems = _problems(
+        max_node="4",
+        **{"mpicluster:max_nodes": "3", "MpiCluster:max_node": "2", "hpc-constructs:regoin": "x"},
+    )
+    assert len(problems) == 4, problems
+    text = "\n".join(problems)
+    assert "-c max_node: key='max_node' is not valid (did you mean max_nodes?)" in text
+    assert "-c mpicluster:max_nodes: " in text
+    assert "did you mean MpiCluster:max_nodes?" in text
+    assert "did you mean MpiCluster:max_nodes?" in text.split("-c MpiCluster:max_node:")[1]
+    assert "did you mean hpc-constructs:region?" in text
+
+
+def test_leaves_cdk_and_foreign_context_keys_alone() -> None:
+    app = make_app(
+        **{"@aws-cdk/core:newFlag": True, "my-team:owner": "hpc", "colour": "blue"},
+        **{"availability-zones:account=1:region=x": ["xa"], "aws:cdk:something": 1},
+    )
+    assert len(add_sample_stacks(app)) == len(STACKS)
+
+
+def test_fails_on_bad_values_of_every_stack_at_once_naming_the_typed_keys() -> None:
+    problems = _problems(
+        **{"Genomics:transfer_hour_utc": "25", "MlTraining:nodes": "0", "min_nodes": "-1"},
+        **{"SlurmCluster:flavour": "slurm", "MlTraining:lustre_per_unit_throughput": "300"},
+    )
+    text = "\n".join(problems)
+    assert "-c Genomics:transfer_hour_utc: transfer_hour_utc=25 is not valid; allowed: 0 to 23" in (
+        text
+    )
+    assert "-c MlTraining:nodes: nodes=0" in text
+    assert "-c min_nodes: min_nodes=-1" in text
+    assert "-c SlurmCluster:flavour: flavour='slurm'" in text
+    assert "-c MlTraining:lustre_per_unit_throughput: lustre_per_unit_throughput=300" in text
+
+
+def test_fails_on_an_unknown_region_with_the_closest_one() -> None:
+    (problem,) = _problems(**{"hpc-constructs:region": "us-west-3"})
+    assert problem.startswith("-c hpc-constructs:region: region='us-west-3' is not valid")
+    assert "did you mean" in problem
+    assert "us-west-2" in problem
+
+
+def test_fails_when_a_type_is_not_offered_in_the_region_naming_its_key() -> None:
+    problems = _problems(**{"hpc-constructs:region": "us-west-2"})
+    assert len(problems) == 2, problems
+    text = "\n".join(problems)
+    assert "-c MpiCluster:instance_type (default): instance_type='hpc7a.96xlarge'" in text
+    assert "-c SlurmCluster:instance_type (default)" in text
+    assert "not offered in us-west-2" in text
+
+
+def test_construct_problems_name_the_context_key() -> None:
+    problems = _problems(True, **{"MpiCluster:lustre_capacity_gib": "3600"})
+    text = "\n".join(problems)
+    assert "-c MpiCluster:lustre_capacity_gib (MpiCluster/Scratch)" in text, text
+
+
+def test_genomics_drops_the_efa_job_when_the_type_has_no_efa() -> None:
+    app = make_app(**{"Genomics:instance_type": "c5.18xlarge"})
+    stacks = {s.stack_name: s for s in add_sample_stacks(app)}
+    genomics = stacks["Genomics"]
+    assert genomics.job is None
+    kinds = [
+        c.cfn_resource_type for c in genomics.node.find_all() if isinstance(c, cdk.CfnResource)
+    ]
+    assert "AWS::Batch::JobDefinition" not in kinds
+
+
+def test_default_compute_azs_offer_every_instance_type() -> None:
+    from hpc_constructs.catalog import InstanceCatalog
+    from stacks.config import compute_types
+
+    app = make_app()
+    for stack in add_sample_stacks(app):
+        az = stack.fabric.compute_availability_zone  # type: ignore[attr-defined]
+        for name in compute_types(stack.config).values():  # type: ignore[attr-defined]
+            assert az in InstanceCatalog.get(name).zones["us-east-2"], (stack.stack_name, name)

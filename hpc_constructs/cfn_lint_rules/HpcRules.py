@@ -1,7 +1,8 @@
 """cfn-lint rules for HPC invariants the CloudFormation resource schemas do not enumerate.
 
-Use on any template: ``cfn-lint --append-rules $(python -c 'import hpc_constructs.cfn_lint_rules
-as r; print(r.__path__[0])') template.json``. Rules (ids in cfn-lint's custom E9xxx range):
+Use on any template: ``hpc-lint template.json --region us-east-2`` (or ``cfn-lint template.json
+--regions us-east-2 --append-rules <this directory>``: template first, since ``--append-rules``
+takes several values). Rules (ids in cfn-lint's custom E9xxx range):
 
 - E9101: FSx for Lustre deployment type, storage type, capacity steps and per-unit throughput.
 - E9102: EC2 launch-template EFA interfaces (types, primary interface, one EFA per card, no IP
