@@ -1,10 +1,11 @@
 """AWS Batch multi-node parallel (MNP) jobs on EFA instances: one compute environment on an EFA
 launch template in a cluster placement group, a job queue, and job definitions whose containers
-get every EFA device, unlimited locked memory and the shared Lustre mounts.
+get every EFA device, unlimited locked memory and the shared file systems (Lustre and EFS).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,14 +21,18 @@ from constructs import Construct
 
 from hpc_constructs import limits
 from hpc_constructs.capacity import FleetCapacity
-from hpc_constructs.catalog import efa_device_paths, plan_efa_interfaces, supports_placement
+from hpc_constructs.catalog import InstanceSpec, efa_device_paths, plan_efa_interfaces
 from hpc_constructs.compute import (
     RESERVATION_PLACEMENT_WARNING,
-    check_offerings,
-    check_private_subnets,
+    SubnetFacts,
+    check_placement,
     lookup_specs,
-    reservation_needs_its_placement_group,
+    offering_rule,
+    private_subnet_rule,
+    resolve_efa,
     select_subnets,
+    single_subnet_rule,
+    subnet_facts,
 )
 from hpc_constructs.efa import (
     create_efa_security_group,
@@ -35,12 +40,34 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, warn
-from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
+from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
+from hpc_constructs.nodes import (
+    DEFAULT_LUSTRE_MOUNT_POINT,
+    FileSystemInput,
+    NodeLauncher,
+    PlacementPlan,
+    SharedFileSystem,
+    SubnetsInput,
+    UserDataInput,
+    allow_file_system_clients,
+    as_subnet_selection,
+    check_mount_points,
+    check_node_counts,
+    efa_disabled,
+    lazy_text,
+    mount_commands,
+    mount_dependables,
+    placement_group_facts,
+    plan_placement,
+    resolve_added_file_system,
+    resolve_file_systems,
+    stack_region,
+    user_data_commands,
+)
 
 #: Where a single Lustre file system (or the first of a sequence) is mounted on the hosts and in
-#: the containers; the n-th file system of a sequence (n >= 2) goes to ``/fsx<n>``.
-DEFAULT_MOUNT_POINT = "/fsx"
+#: the containers; the n-th Lustre file system of a sequence (n >= 2) goes to ``/fsx<n>``.
+DEFAULT_MOUNT_POINT = DEFAULT_LUSTRE_MOUNT_POINT
 
 #: Memory held back from a job's default size for the kernel, the OS and the ECS agent. ECS
 #: registers less memory than the instance's nominal size (AWS Batch User Guide, "Compute
@@ -67,7 +94,212 @@ _SPOT_REASON = (
     "AWS Batch does not run multi-node parallel jobs on Spot: 'Multi-node parallel jobs aren't "
     "supported on compute environments that use Spot Instances' (AWS Batch User Guide)"
 )
-_MOUNT_PATH = re.compile(r"^/[A-Za-z0-9._/-]+$")
+#: Batch's rule, quoted in errors: AWS Batch User Guide, "Compute environments for multi-node
+#: parallel jobs".
+_SPOT_REASON = (
+    "AWS Batch does not run multi-node parallel jobs on Spot: 'Multi-node parallel jobs aren't "
+    "supported on compute environments that use Spot Instances' (AWS Batch User Guide)"
+)
+_ONE_SUBNET_REASON = (
+    "EFA traffic and cluster placement groups stay in one subnet / Availability Zone"
+)
+#: The most nodes of one compute environment this construct accepts.
+MAX_NODES = 100_000
+
+#: Commands that only work over EFA: a libfabric tool asked for the ``efa`` provider
+#: (``fi_pingpong -p efa``, as in :meth:`BatchMultiNode.efa_pingpong_command`) or
+#: ``FI_PROVIDER=efa``.
+EFA_ONLY_COMMAND = re.compile(r"\bfi_\w+\b[^;&|]*\s-p\s*efa\b|\bFI_PROVIDER=efa\b")
+
+
+# --- props and plan: plain values, no CDK objects ------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchProps:
+    """The plain-valued props of a :class:`BatchMultiNode` that its rules read."""
+
+    instance_type: str
+    max_nodes: int
+    min_nodes: int = 0
+    efa: bool | None = None
+    capacity: FleetCapacity = dataclasses.field(default_factory=FleetCapacity.on_demand)
+    placement: bool | None = None
+    group_given: bool = False
+    group_strategy: str | None = None
+    group_label: str | None = None
+    root_volume_size_gib: int = 100
+    job_queue_priority: int = 1
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything the rules of a :class:`BatchMultiNode` decided, as plain values."""
+
+    spec: InstanceSpec
+    capacity: FleetCapacity
+    efa_enabled: bool
+    placement: PlacementPlan
+    min_nodes: int
+    max_nodes: int
+    warn_efa_disabled: bool
+
+    @property
+    def max_vcpus(self) -> int:
+        return self.max_nodes * self.spec.vcpus
+
+    @property
+    def min_vcpus(self) -> int:
+        return self.min_nodes * self.spec.vcpus
+
+
+def spot_rule(v: Validator, capacity: FleetCapacity) -> None:
+    v.require(
+        not capacity.is_spot,
+        "capacity",
+        "FleetCapacity.spot()",
+        "on_demand(), capacity_reservation(...) or capacity_block(...)",
+        _SPOT_REASON,
+    )
+
+
+def usage_class_rule(v: Validator, spec: InstanceSpec, capacity: FleetCapacity) -> None:
+    v.require(
+        capacity.usage_class in spec.usage_classes,
+        "instance_type",
+        spec.instance_type,
+        f"a type sold as {capacity.usage_class}",
+    )
+
+
+def cluster_group_rule(v: Validator, strategy: str | None, label: str | None) -> None:
+    """AWS Batch: all instances that use EFA must be in the same cluster placement group."""
+    if strategy is None:
+        return
+    v.require(
+        strategy == "cluster",
+        "placement_group",
+        f"{label} ({strategy.upper()})",
+        "a CLUSTER placement group (AWS Batch: all instances that use EFA must be in "
+        "the same cluster placement group)",
+    )
+
+
+def batch_subnet_rules(
+    v: Validator, spec: InstanceSpec, efa_enabled: bool, subnets: SubnetFacts, region: str | None
+) -> None:
+    """One subnet always (a cluster group and EFA stay in one AZ), private subnets for EFA
+    layouts, and the type offered in the region and the subnet's AZ."""
+    single_subnet_rule(v, "vpc_subnets", subnets, _ONE_SUBNET_REASON)
+    if efa_enabled:
+        private_subnet_rule(v, "vpc_subnets", subnets, [spec.instance_type])
+    offering_rule(v, region, "instance_type", [spec], subnets.subnets, "vpc_subnets")
+
+
+def plan_batch(
+    v: Validator,
+    props: BatchProps,
+    *,
+    region: str | None = None,
+    subnets: SubnetFacts | None = None,
+) -> BatchPlan | None:
+    """Apply every rule of :class:`BatchMultiNode` to plain values; None on a problem."""
+    if not needs_concrete_value(v, "instance_type", props.instance_type):
+        return None
+    needs_concrete_value(v, "root_volume_size_gib", props.root_volume_size_gib)
+    specs = lookup_specs(v, "instance_type", [props.instance_type])
+    efa_enabled = resolve_efa(v, "efa", props.efa, specs)
+    check_node_counts(v, props.min_nodes, props.max_nodes, most=MAX_NODES)
+    spot_rule(v, props.capacity)
+    cluster_group_rule(v, props.group_strategy, props.group_label)
+    placement = plan_placement(
+        v,
+        capacity=props.capacity,
+        efa_enabled=efa_enabled,
+        group_given=props.group_given,
+        group_strategy=props.group_strategy,
+        group_label=props.group_label,
+        placement=props.placement,
+        default_on=True,
+    )
+    v.in_range("root_volume_size_gib", props.root_volume_size_gib, 30, 16_384, "GiB")
+    v.in_range("job_queue_priority", props.job_queue_priority, 0, 1000)
+    if not specs:
+        return None
+    spec = specs[0]
+    usage_class_rule(v, spec, props.capacity)
+    if placement.create_group:
+        check_placement(v, "instance_type", specs, "cluster")
+    if subnets is not None:
+        batch_subnet_rules(v, spec, efa_enabled, subnets, region)
+    if v.problems:
+        return None
+    return BatchPlan(
+        spec=spec,
+        capacity=props.capacity,
+        efa_enabled=efa_enabled,
+        placement=placement,
+        min_nodes=props.min_nodes,
+        max_nodes=props.max_nodes,
+        warn_efa_disabled=efa_disabled(props.efa, spec.efa_supported),
+    )
+
+
+def efa_only_command_rule(
+    v: Validator,
+    prop: str,
+    command: Sequence[str] | None,
+    environment: Mapping[str, str] | None,
+    instance_type: str,
+) -> None:
+    """A job that needs EFA (``fi_pingpong -p efa``, ``FI_PROVIDER=efa``) on nodes without
+    EFA can never run: refuse it when the job is added."""
+    text = " ".join(command or ())
+    if EFA_ONLY_COMMAND.search(text):
+        v.add(
+            f"{prop}command",
+            list(command or ()),
+            "a command that does not need EFA (or an instance type with EFA and efa not False)",
+            reason=f"the command uses the EFA provider, and the nodes ({instance_type}) have "
+            "no EFA",
+        )
+    if (environment or {}).get("FI_PROVIDER") == "efa":
+        v.add(
+            f"{prop}environment",
+            {"FI_PROVIDER": "efa"},
+            "no FI_PROVIDER=efa on nodes without EFA",
+            reason=f"the nodes ({instance_type}) have no EFA",
+        )
+
+
+def volume_name(item: SharedFileSystem) -> str:
+    """A Batch volume name (letters, digits, hyphens, underscores) for a mount point."""
+    path = item.mount_point or DEFAULT_MOUNT_POINT
+    return ("lustre" if item.is_lustre else "efs") + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
+
+
+def node_range_rule(v: Validator, num_nodes: int, main_node: int, targets: Sequence[str]) -> None:
+    """Batch's node-range rules (the node count itself is checked against ``max_nodes``)."""
+    for problem in limits.node_range_problems(max(num_nodes, 1), main_node, list(targets)):
+        if problem.startswith("NumNodes"):
+            continue  # reported with the construct's own limit
+        if problem.startswith("MainNode"):
+            v.add("main_node", main_node, f"0 to {num_nodes - 1} (below num_nodes)", problem)
+        else:
+            v.add(
+                "node_ranges",
+                list(targets),
+                f"1 to {limits.BATCH_MAX_NODE_RANGES} ranges 'start:end' that together cover "
+                f"nodes 0:{num_nodes - 1}",
+                problem,
+            )
+
+
+def _host_volume(item: SharedFileSystem) -> batch.EcsVolume:
+    path = item.mount_point or DEFAULT_MOUNT_POINT
+    return batch.EcsVolume.host(
+        name=volume_name(item), host_path=path, container_path=path, readonly=False
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +324,9 @@ class NodeRange:
         return f"{self.start}:{self.end}"
 
 
-class BatchMultiNode(Construct):
-    """AWS Batch multi-node parallel jobs with EFA, a cluster placement group and shared Lustre.
+class BatchMultiNode(NodeLauncher):
+    """AWS Batch multi-node parallel jobs with EFA, a cluster placement group and shared
+    file systems (FSx for Lustre and EFS).
 
     Creates a managed EC2 compute environment (``compute_environment``) of one instance type on
     a launch template (``launch_template``) whose network interfaces are the instance type's EFA
@@ -101,8 +334,12 @@ class BatchMultiNode(Construct):
     ``connections``), a cluster placement group (``placement_group``) and a job queue
     (``job_queue``). ``add_job`` adds ``batch.MultiNodeJobDefinition`` s wired for EFA.
 
+    The construct is ``ec2.IConnectable`` and ``iam.IGrantable`` (its ``role`` is the nodes'
+    EC2 role): ``bucket.grant_read(mnp)``, ``mnp.connections.allow_from(other, port)``.
+
     :param vpc: the VPC to launch the nodes in.
-    :param vpc_subnets: must select exactly one subnet: EFA traffic does not cross subnets or
+    :param vpc_subnets: an ``ec2.SubnetSelection``, one ``ec2.ISubnet`` or a list of them;
+        it must resolve to exactly one subnet: EFA traffic does not cross subnets or
         Availability Zones, and a cluster placement group lives in one zone.
     :param instance_type: the one instance type of every node (multi-node jobs use one type),
         looked up in the instance catalog.
@@ -113,17 +350,23 @@ class BatchMultiNode(Construct):
     :param efa: attach the instance type's EFA interfaces. Default: - on when the type supports
         EFA; True on a type without EFA is an error; False on an EFA type warns
         ``hpc-constructs:efaDisabled``.
-    :param placement_group: the placement group of the nodes. Default: - a new cluster placement
-        group; none for a Capacity Block (AWS places it) or a Capacity Reservation (pass the
-        group the reservation was created in; without it this warns
+    :param placement_group: the placement group of the nodes (a CLUSTER one). Default: - a new
+        cluster placement group; none for a Capacity Block (AWS places it) or a Capacity
+        Reservation (pass the group the reservation was created in; without it this warns
         ``hpc-constructs:reservationWithoutPlacementGroup``).
+    :param placement: ``False`` launches without a placement group; ``True`` insists on a new
+        one. Default: - ``None`` (see ``placement_group``).
     :param capacity: On-Demand, a Capacity Reservation or a Capacity Block (targeted through the
         launch template). Spot is an error. Default: - ``FleetCapacity.on_demand()``.
-    :param file_systems: Lustre file systems mounted on every host at boot and passed to every
-        container as host volumes at the same path: a sequence (the first at ``/fsx``, the
-        n-th at ``/fsx<n>``) or a mapping of mount point to file system. Default: - none.
+    :param file_systems: FSx for Lustre or EFS file systems mounted on every host at boot and
+        passed to every container as host volumes at the same path: a list (Lustre at
+        ``/fsx``, EFS at ``/shared``, numbered after the first), a mapping of mount point to
+        file system, or :class:`~hpc_constructs.nodes.SharedFileSystem` s. Default: - none
+        (see ``add_file_system``).
     :param machine_image: the ECS AMI of the nodes. Default: - ECS-optimized Amazon Linux 2023
         (``ECS_AL2023``), or its NVIDIA variant (``ECS_AL2023_NVIDIA``) for GPU types.
+    :param user_data: commands (or an ``ec2.UserData``) run after the construct's own boot
+        steps. Default: - none (see ``add_user_data``).
     :param install_efa_software: install the EFA software at boot when the AMI lacks it (the
         ECS-optimized AMIs do not ship it), then verify the devices either way.
         Default: - True.
@@ -132,141 +375,107 @@ class BatchMultiNode(Construct):
     :param security_group: the nodes' security group; with EFA, rules allowing all traffic to
         and from itself are added to it. Default: - a new group that has them (plus HTTPS
         egress).
-    :param instance_role: the nodes' EC2 role. Default: - a role with the
+    :param role: the nodes' EC2 role. Default: - a role with the
         AmazonEC2ContainerServiceforEC2Role managed policy (created by the Batch L2).
     :param job_queue_priority: priority of the job queue (higher runs first among queues that
         share compute environments). Default: - 1.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
         vpc: ec2.IVpc,
-        vpc_subnets: ec2.SubnetSelection,
+        vpc_subnets: SubnetsInput,
         instance_type: str,
         max_nodes: int,
         min_nodes: int = 0,
         efa: bool | None = None,
         placement_group: ec2.IPlacementGroup | None = None,
+        placement: bool | None = None,
         capacity: FleetCapacity | None = None,
-        file_systems: Sequence[LustreFileSystemLike] | Mapping[str, LustreFileSystemLike] = (),
+        file_systems: Sequence[FileSystemInput] | Mapping[str, FileSystemInput] | None = None,
         machine_image: batch.EcsMachineImage | None = None,
+        user_data: UserDataInput | None = None,
         install_efa_software: bool = True,
         root_volume_size_gib: int = 100,
         security_group: ec2.ISecurityGroup | None = None,
-        instance_role: iam.IRole | None = None,
+        role: iam.IRole | None = None,
         job_queue_priority: int = 1,
     ) -> None:
         super().__init__(scope, id)
-        capacity = capacity if capacity is not None else FleetCapacity.on_demand()
         v = Validator(self)
-
-        specs = lookup_specs(v, "instance_type", [instance_type])
-        spec = specs[0] if specs else None
-
-        selected = select_subnets(vpc, vpc_subnets)
-        subnets = selected.subnets
-        if spec is not None and spec.efa_supported and efa is not False:
-            check_private_subnets(v, "vpc_subnets", selected, [instance_type])
-        if placement_group is not None and placement_group.strategy is not None:
-            v.require(
-                placement_group.strategy == ec2.PlacementGroupStrategy.CLUSTER,
-                "placement_group",
-                f"{placement_group.node.path} ({placement_group.strategy.name})",
-                "a CLUSTER placement group (AWS Batch: all instances that use EFA must be in "
-                "the same cluster placement group)",
-            )
-        v.require(
-            len(subnets) == 1,
-            "vpc_subnets",
-            f"{len(subnets)} subnets",
-            "a selection of exactly one subnet (EFA traffic and cluster placement groups stay "
-            "in one subnet / Availability Zone)",
+        selection = as_subnet_selection(v, "vpc_subnets", vpc_subnets)
+        selected = select_subnets(vpc, selection) if selection is not None else None
+        commands = user_data_commands(v, "user_data", user_data)
+        shared = resolve_file_systems(v, "file_systems", file_systems)
+        check_mount_points(v, "file_systems", shared)
+        group_given, group_strategy, group_label = placement_group_facts(placement_group)
+        props = BatchProps(
+            instance_type=instance_type,
+            max_nodes=max_nodes,
+            min_nodes=min_nodes,
+            efa=efa,
+            capacity=capacity if capacity is not None else FleetCapacity.on_demand(),
+            placement=placement,
+            group_given=group_given,
+            group_strategy=group_strategy,
+            group_label=group_label,
+            root_volume_size_gib=root_volume_size_gib,
+            job_queue_priority=job_queue_priority,
         )
-        v.in_range("max_nodes", max_nodes, 1, 100_000)
-        v.require(
-            isinstance(min_nodes, int) and 0 <= min_nodes <= max_nodes,
-            "min_nodes",
-            min_nodes,
-            f"0 to max_nodes ({max_nodes})",
-        )
-        v.require(
-            not capacity.is_spot,
-            "capacity",
-            "FleetCapacity.spot()",
-            "on_demand(), capacity_reservation(...) or capacity_block(...)",
-            _SPOT_REASON,
-        )
-        if capacity.is_capacity_block:
-            v.require(
-                placement_group is None,
-                "placement_group",
-                "a placement group",
-                "none with a Capacity Block (AWS places the block's instances itself)",
-            )
-        v.in_range("root_volume_size_gib", root_volume_size_gib, 30, 16_384, "GiB")
-        v.in_range("job_queue_priority", job_queue_priority, 0, 1000)
-
-        mounts = _mount_table(file_systems)
-        for path in mounts:
-            v.require(
-                bool(_MOUNT_PATH.match(path)) and path != "/" and "//" not in path,
-                "file_systems",
-                path,
-                "absolute mount points such as /fsx (letters, digits, . _ - /)",
-            )
-
-        if spec is not None:
-            efa_supported = spec.efa_supported and spec.max_efa_interfaces > 0
-            if efa is True:
-                v.require(
-                    efa_supported,
-                    "efa",
-                    True,
-                    "False or None for an instance type without EFA",
-                    f"{instance_type} does not support EFA",
-                )
-            v.require(
-                capacity.usage_class in spec.usage_classes,
-                "instance_type",
-                instance_type,
-                f"a type sold as {capacity.usage_class}",
-            )
-            if placement_group is None and not capacity.is_capacity_block:
-                v.require(
-                    supports_placement(spec, "cluster"),
-                    "instance_type",
-                    instance_type,
-                    "a type that supports cluster placement groups (or pass placement_group)",
-                )
-            check_offerings(v, self, "instance_type", specs, subnets, "vpc_subnets")
+        facts = subnet_facts(selected) if selected is not None else None
+        plan = plan_batch(v, props, region=stack_region(self), subnets=facts)
         v.raise_if_any()
-        assert spec is not None  # raise_if_any() raised otherwise
+        assert plan is not None  # raise_if_any() raised otherwise
+        assert selection is not None
+        self._render_facts(plan)
+        self._render_network(vpc, security_group, placement_group, shared)
+        self._render_launch_template(root_volume_size_gib, install_efa_software)
+        self._render_compute_environment(vpc, selection, machine_image, role)
+        self._render_queue(job_queue_priority)
+        for item in shared:
+            self._wait_for(item)
+        self.add_user_data(*commands)
 
+    # --- rendering --------------------------------------------------------------------------
+
+    def _render_facts(self, plan: BatchPlan) -> None:
+        #: Every decision of the construct's rules, as plain values.
+        self.plan = plan
         #: The catalog facts of ``instance_type``.
-        self.instance_spec = spec
-        self.instance_type = instance_type
-        self.max_nodes = max_nodes
-        self.min_nodes = min_nodes
-        self.capacity = capacity
-        #: Mount point -> Lustre file system, on the hosts and in every container.
-        self.mount_points: dict[str, LustreFileSystemLike] = mounts
+        self.instance_spec = plan.spec
+        self.instance_type = plan.spec.instance_type
+        self.max_nodes = plan.max_nodes
+        self.min_nodes = plan.min_nodes
+        self.capacity = plan.capacity
         #: Whether the nodes get EFA interfaces (resolved default).
-        self.efa_enabled = bool(spec.efa_supported and spec.max_efa_interfaces > 0)
-        if efa is False and self.efa_enabled:
+        self.efa_enabled = plan.efa_enabled
+        #: Compute environment vCPU bounds (resolved from the node counts).
+        self.max_vcpus = plan.max_vcpus
+        self.min_vcpus = plan.min_vcpus
+        #: Job definitions added with ``add_job``, in order.
+        self.jobs: list[batch.MultiNodeJobDefinition] = []
+        self._containers: list[batch.EcsEc2ContainerDefinition] = []
+        self._execution_role: iam.Role | None = None
+        self._submitters: list[iam.IGrantable] = []
+        if plan.warn_efa_disabled:
             warn(
                 self,
                 "efaDisabled",
-                f"{instance_type} supports EFA but efa=False: MPI/NCCL traffic between nodes "
-                "will use TCP.",
+                f"{self.instance_type} supports EFA but efa=False: MPI/NCCL traffic between "
+                "nodes will use TCP.",
             )
-            self.efa_enabled = False
-        #: Compute environment vCPU bounds (resolved from the node counts).
-        self.max_vcpus = max_nodes * spec.vcpus
-        self.min_vcpus = min_nodes * spec.vcpus
 
+    def _render_network(
+        self,
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup | None,
+        placement_group: ec2.IPlacementGroup | None,
+        shared: Sequence[SharedFileSystem],
+    ) -> None:
         self.security_group: ec2.ISecurityGroup = security_group or create_efa_security_group(
             self,
             "SecurityGroup",
@@ -278,43 +487,38 @@ class BatchMultiNode(Construct):
             security_group.connections.allow_internally(
                 ec2.Port.all_traffic(), "EFA: all traffic within the group"
             )
-        self.connections = ec2.Connections(security_groups=[self.security_group])
-        for fs in mounts.values():
-            allow_lustre_clients(fs, self.connections)
-
-        if reservation_needs_its_placement_group(capacity, placement_group, self.efa_enabled):
+        self._node_connections = ec2.Connections(security_groups=[self.security_group])
+        #: The shared file systems, mounted on the hosts and in every container.
+        self.file_systems: list[SharedFileSystem] = []
+        for item in shared:
+            allow_file_system_clients(item, self.connections)
+            self.file_systems.append(item)
+        if self.plan.placement.reservation_without_group:
             warn(self, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
-        elif placement_group is None and not capacity.is_capacity_block:
+        if self.plan.placement.create_group:
             placement_group = ec2.PlacementGroup(
                 self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
             )
-        #: The nodes' placement group (None for a Capacity Block).
+        #: The nodes' placement group (None for a Capacity Block or ``placement=False``).
         self.placement_group: ec2.IPlacementGroup | None = placement_group
 
+    def _render_launch_template(self, root_volume_size_gib: int, install_efa: bool) -> None:
         # Batch requires MIME multi-part user data in launch templates; the shell part is
-        # exposed as ``user_data`` so callers can add their own boot commands.
+        # exposed as ``user_data`` (``add_user_data`` appends to it).
         self.user_data = ec2.UserData.for_linux()
         multipart = ec2.MultipartUserData()
         multipart.add_user_data_part(self.user_data, ec2.MultipartBody.SHELL_SCRIPT, True)
-        # The ECS agent starts after cloud-init whether or not this script succeeds: on any
-        # failed step (Lustre mount, EFA check) stop it from registering, so Batch does not
-        # place jobs on a node without its file systems or EFA devices.
+        # Rendered at synth time, so file systems added later mount before user commands.
         self.user_data.add_commands(
-            "set -eo pipefail",
-            'trap \'rc=$?; if [ "$rc" -ne 0 ]; then echo "hpc-constructs boot failed ($rc): '
-            "ECS agent disabled\" >&2; systemctl disable --now --no-block ecs; fi' EXIT",
+            "set -eo pipefail", lazy_text(lambda: "\n".join(self._boot_commands(install_efa)))
         )
-        for path, fs in mounts.items():
-            self.user_data.add_commands(*lustre_mount_commands(fs, path))
-        if self.efa_enabled:
-            self.user_data.add_commands(*efa_boot_commands(spec, install=install_efa_software))
-
+        spec = self.instance_spec
         self.launch_template = efa_launch_template(
             self,
             "LaunchTemplate",
             # Root device of the ECS-optimized Amazon Linux 2023 AMIs (the default).
             root_volume_size_gib=root_volume_size_gib,
-            capacity=capacity,
+            capacity=self.capacity,
             interfaces=launch_template_interfaces(plan_efa_interfaces(spec), [self.security_group])
             if self.efa_enabled
             else None,
@@ -322,22 +526,42 @@ class BatchMultiNode(Construct):
             http_endpoint=True,
         )
 
+    def _boot_commands(self, install_efa: bool) -> list[str]:
+        # The ECS agent starts after cloud-init whether or not this script succeeds: on any
+        # failed step (a mount, the EFA check) stop it from registering, so Batch does not
+        # place jobs on a node without its file systems or EFA devices.
+        lines = [
+            'trap \'rc=$?; if [ "$rc" -ne 0 ]; then echo "hpc-constructs boot failed ($rc): '
+            "ECS agent disabled\" >&2; systemctl disable --now --no-block ecs; fi' EXIT"
+        ]
+        for item in self.file_systems:
+            lines += mount_commands(item)
+        if self.efa_enabled:
+            lines += efa_boot_commands(self.instance_spec, install=install_efa)
+        return lines
+
+    def _render_compute_environment(
+        self,
+        vpc: ec2.IVpc,
+        selection: ec2.SubnetSelection,
+        machine_image: batch.EcsMachineImage | None,
+        role: iam.IRole | None,
+    ) -> None:
         if machine_image is None:
             machine_image = batch.EcsMachineImage(
                 image_type=(
                     batch.EcsMachineImageType.ECS_AL2023_NVIDIA
-                    if spec.is_gpu
+                    if self.instance_spec.is_gpu
                     else batch.EcsMachineImageType.ECS_AL2023
                 )
             )
         self.machine_image = machine_image
-
         self.compute_environment = batch.ManagedEc2EcsComputeEnvironment(
             self,
             "ComputeEnvironment",
             vpc=vpc,
-            vpc_subnets=vpc_subnets,
-            instance_types=[ec2.InstanceType(instance_type)],
+            vpc_subnets=selection,
+            instance_types=[ec2.InstanceType(self.instance_type)],
             use_optimal_instance_classes=False,
             images=[machine_image],
             maxv_cpus=self.max_vcpus,
@@ -345,11 +569,27 @@ class BatchMultiNode(Construct):
             spot=False,
             allocation_strategy=batch.AllocationStrategy.BEST_FIT_PROGRESSIVE,
             launch_template=self.launch_template,
-            placement_group=placement_group,
+            placement_group=self.placement_group,
             security_groups=[self.security_group],
-            instance_role=instance_role,
+            instance_role=role,
             update_to_latest_image_version=True,
         )
+        self._render_compute_environment_overrides()
+        node_role = self.compute_environment.instance_role
+        assert node_role is not None  # the L2 creates one when none is passed
+        self._node_role = node_role
+        if role is None:
+            cdk.Validations.of(node_role).acknowledge(
+                cdk.Acknowledgment(
+                    id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                    "service-role/AmazonEC2ContainerServiceforEC2Role]",
+                    reason="Batch needs the ECS instance role managed policy "
+                    "(AmazonEC2ContainerServiceforEC2Role) so the ECS agent on each node can "
+                    "register with the cluster, pull images and write logs",
+                )
+            )
+
+    def _render_compute_environment_overrides(self) -> None:
         cfn_env = self.compute_environment.node.default_child
         assert isinstance(cfn_env, batch.CfnComputeEnvironment)
         #: The L1 compute environment (escape hatch).
@@ -364,19 +604,8 @@ class BatchMultiNode(Construct):
             # rejects a compute environment that also names SecurityGroupIds; the L2 always
             # renders them, so delete them on the L1.
             cfn_env.add_property_deletion_override("ComputeResources.SecurityGroupIds")
-        #: The nodes' EC2 role.
-        self.instance_role: iam.IRole | None = self.compute_environment.instance_role
-        if instance_role is None and self.instance_role is not None:
-            cdk.Validations.of(self.instance_role).acknowledge(
-                cdk.Acknowledgment(
-                    id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                    "service-role/AmazonEC2ContainerServiceforEC2Role]",
-                    reason="Batch needs the ECS instance role managed policy "
-                    "(AmazonEC2ContainerServiceforEC2Role) so the ECS agent on each node can "
-                    "register with the cluster, pull images and write logs",
-                )
-            )
 
+    def _render_queue(self, job_queue_priority: int) -> None:
         self.job_queue = batch.JobQueue(
             self,
             "JobQueue",
@@ -387,10 +616,49 @@ class BatchMultiNode(Construct):
                 )
             ],
         )
-        #: Job definitions added with ``add_job``, in order.
-        self.jobs: list[batch.MultiNodeJobDefinition] = []
-        self._execution_role: iam.Role | None = None
-        self._submitters: list[iam.IGrantable] = []
+
+    # --- attributes, user data and file systems ---------------------------------------------
+
+    @property
+    def instance_role(self) -> iam.IRole:
+        """Alias of ``role`` (read-only): the nodes' EC2 role."""
+        return self.role
+
+    @property
+    def mount_points(self) -> dict[str, SharedFileSystem]:
+        """Mount point -> shared file system, on the hosts and in every container."""
+        return {item.mount_point or DEFAULT_MOUNT_POINT: item for item in self.file_systems}
+
+    def add_user_data(self, *commands: str) -> None:
+        """Append shell commands to every node's boot, after the construct's own steps (same
+        as ``user_data.add_commands``)."""
+        v = Validator(self)
+        lines = user_data_commands(v, "commands", list(commands))
+        v.raise_if_any()
+        if lines:
+            self.user_data.add_commands(*lines)
+
+    @check_prop_types
+    def add_file_system(
+        self, file_system: FileSystemInput, *, mount_point: str | None = None
+    ) -> SharedFileSystem:
+        """Mount an FSx for Lustre or EFS file system on every host and, as a host volume at
+        the same path, in every container (jobs added before too). ``mount_point`` Default: -
+        ``/fsx`` for Lustre, ``/shared`` for EFS, numbered after the first."""
+        v = Validator(self)
+        item = resolve_added_file_system(v, file_system, mount_point, self.file_systems)
+        v.raise_if_any()
+        assert item is not None  # raise_if_any() raised otherwise
+        allow_file_system_clients(item, self.connections)
+        self.file_systems.append(item)
+        self._wait_for(item)
+        for container in self._containers:
+            container.add_volume(_host_volume(item))
+        return item
+
+    def _wait_for(self, item: SharedFileSystem) -> None:
+        for dependable in mount_dependables(item):
+            self.compute_environment.node.add_dependency(dependable)
 
     # --- defaults ---------------------------------------------------------------------------
 
@@ -443,6 +711,7 @@ class BatchMultiNode(Construct):
 
     # --- jobs -------------------------------------------------------------------------------
 
+    @check_prop_types
     def add_job(
         self,
         id: str,
@@ -466,7 +735,9 @@ class BatchMultiNode(Construct):
 
         Every container gets every ``/dev/infiniband/uverbsN`` device of the instance type
         (read, write, mknod), an unlimited ``memlock`` ulimit, ``/dev/shm`` of
-        ``shared_memory_size``, the Lustre mounts and :attr:`efa_environment`.
+        ``shared_memory_size``, the shared file systems and :attr:`efa_environment`. A job
+        that needs EFA (``efa_pingpong_command``, ``FI_PROVIDER=efa``) on nodes without EFA is
+        an error.
 
         :param image: container image (a registry name or an ``ecs.ContainerImage``).
         :param command: the command every node runs (Batch sets ``AWS_BATCH_JOB_*`` variables).
@@ -488,36 +759,17 @@ class BatchMultiNode(Construct):
         :param propagate_tags: copy job tags to the ECS tasks. Default: - True.
         """
         v = Validator(f"{self.node.path}/{id}")
-        limit = min(self.max_nodes, limits.BATCH_MAX_NODES)
-        v.require(
-            1 <= num_nodes <= limit,
-            "num_nodes",
-            num_nodes,
-            f"1 to {limit} (max_nodes of {self.node.path} is {self.max_nodes}; Batch allows "
-            f"at most {limits.BATCH_MAX_NODES} nodes per job)",
-        )
-        ranges = list(node_ranges) if node_ranges is not None else [NodeRange(0, num_nodes - 1)]
-        for problem in limits.node_range_problems(
-            max(num_nodes, 1), main_node, [r.target_nodes for r in ranges]
-        ):
-            if problem.startswith("NumNodes"):
-                continue  # reported above with the construct's own limit
-            if problem.startswith("MainNode"):
-                v.add("main_node", main_node, f"0 to {num_nodes - 1} (below num_nodes)", problem)
-            else:
-                v.add(
-                    "node_ranges",
-                    [r.target_nodes for r in ranges],
-                    f"1 to {limits.BATCH_MAX_NODE_RANGES} ranges 'start:end' that together cover "
-                    f"nodes 0:{num_nodes - 1}",
-                    problem,
-                )
-        self._check_resources(v, "", vcpus, memory, gpus, shared_memory_size)
-        for r in ranges:
-            self._check_resources(v, f"node_ranges[{r.target_nodes}].", r.vcpus, r.memory, r.gpus)
-        v.in_range("retry_attempts", retry_attempts, 1, 10)
+        ranges = self._job_rules(
+            v,
+            num_nodes=num_nodes,
+            main_node=main_node,
+            node_ranges=node_ranges,
+            retry_attempts=retry_attempts,
+            base=NodeRange(0, 0, command=command, environment=environment, vcpus=vcpus,
+                           memory=memory, gpus=gpus),
+            shared_memory_size=shared_memory_size,
+        )  # fmt: skip
         v.raise_if_any()
-
         job = batch.MultiNodeJobDefinition(
             self,
             id,
@@ -549,6 +801,44 @@ class BatchMultiNode(Construct):
         for grantee in self._submitters:
             self._grant_submit(grantee, [job.job_definition_arn])
         return job
+
+    def _job_rules(
+        self,
+        v: Validator,
+        *,
+        num_nodes: int,
+        main_node: int,
+        node_ranges: Sequence[NodeRange] | None,
+        retry_attempts: int | None,
+        base: NodeRange,
+        shared_memory_size: cdk.Size | None,
+    ) -> list[NodeRange]:
+        """Every rule of one job; returns its node ranges (``base`` carries the job-wide
+        command, environment and resources)."""
+        if not needs_concrete_value(v, "num_nodes", num_nodes):
+            return []
+        limit = min(self.max_nodes, limits.BATCH_MAX_NODES)
+        v.require(
+            1 <= num_nodes <= limit,
+            "num_nodes",
+            num_nodes,
+            f"1 to {limit} (max_nodes of {self.node.path} is {self.max_nodes}; Batch allows "
+            f"at most {limits.BATCH_MAX_NODES} nodes per job)",
+        )
+        ranges = list(node_ranges) if node_ranges is not None else [NodeRange(0, num_nodes - 1)]
+        node_range_rule(v, num_nodes, main_node, [r.target_nodes for r in ranges])
+        self._check_resources(v, "", base.vcpus, base.memory, base.gpus, shared_memory_size)
+        for r in ranges:
+            self._check_resources(v, f"node_ranges[{r.target_nodes}].", r.vcpus, r.memory, r.gpus)
+        v.in_range("retry_attempts", retry_attempts, 1, 10)
+        if not self.efa_enabled:
+            efa_only_command_rule(v, "", base.command, base.environment, self.instance_type)
+            for r in ranges:
+                efa_only_command_rule(
+                    v, f"node_ranges[{r.target_nodes}].", r.command, r.environment,
+                    self.instance_type,
+                )  # fmt: skip
+        return ranges
 
     def grant_submit_job(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to submit jobs to this queue with this construct's job definitions
@@ -630,7 +920,7 @@ class BatchMultiNode(Construct):
                     )
                 )
         gpu_count = gpus if gpus is not None else spec.gpus
-        return batch.EcsEc2ContainerDefinition(
+        container = batch.EcsEc2ContainerDefinition(
             scope,
             id,
             image=ecs.ContainerImage.from_registry(image) if isinstance(image, str) else image,
@@ -642,15 +932,12 @@ class BatchMultiNode(Construct):
             # EFA registers (pins) buffers with the device: locked memory must be unlimited.
             ulimits=[batch.Ulimit(name=batch.UlimitName.MEMLOCK, soft_limit=-1, hard_limit=-1)],
             linux_parameters=linux,
-            volumes=[
-                batch.EcsVolume.host(
-                    name=_volume_name(path), host_path=path, container_path=path, readonly=False
-                )
-                for path in self.mount_points
-            ],
+            volumes=[_host_volume(item) for item in self.file_systems],
             execution_role=self.execution_role,
             job_role=job_role,
         )
+        self._containers.append(container)
+        return container
 
     @staticmethod
     def efa_pingpong_command(iterations: int = 1000) -> list[str]:
@@ -676,17 +963,6 @@ class BatchMultiNode(Construct):
         return ["/bin/sh", "-c", script]
 
 
-def _mount_table(
-    file_systems: Sequence[LustreFileSystemLike] | Mapping[str, LustreFileSystemLike],
-) -> dict[str, LustreFileSystemLike]:
-    if isinstance(file_systems, Mapping):
-        return {path.rstrip("/") or "/": fs for path, fs in file_systems.items()}
-    table: dict[str, LustreFileSystemLike] = {}
-    for index, fs in enumerate(file_systems):
-        table[DEFAULT_MOUNT_POINT if index == 0 else f"{DEFAULT_MOUNT_POINT}{index + 1}"] = fs
-    return table
-
-
 def _nag_text(scope: Construct, value: str) -> str:
     """``value`` as cdk-nag prints it inside a finding id (``<AWS::Region>``, ``<Id.Attr>``)."""
 
@@ -704,9 +980,10 @@ def _nag_text(scope: Construct, value: str) -> str:
     return text(cdk.Stack.of(scope).resolve(value))
 
 
-def _volume_name(path: str) -> str:
-    """A Batch volume name (letters, digits, hyphens, underscores) for a mount point."""
-    return "lustre" + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
-
-
-__all__ = ["BatchMultiNode", "NodeRange"]
+__all__ = [
+    "BatchMultiNode",
+    "BatchPlan",
+    "BatchProps",
+    "NodeRange",
+    "plan_batch",
+]

@@ -10,6 +10,7 @@ The launch template itself is built by :func:`hpc_constructs.efa.efa_launch_temp
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -144,13 +145,25 @@ def check_offerings(
     region (the ``dummy1a`` placeholders of a pending ``Vpc.from_lookup``) are not checked.
     """
     region = cdk.Stack.of(scope).region
-    if cdk.Token.is_unresolved(region):
+    zones = [(s.node.path, s.availability_zone) for s in subnets]
+    offering_rule(
+        v, None if cdk.Token.is_unresolved(region) else region, prop, specs, zones, subnet_prop
+    )
+
+
+def offering_rule(
+    v: Validator,
+    region: str | None,
+    prop: str,
+    specs: Sequence[InstanceSpec],
+    zones: Sequence[tuple[str, str]],
+    subnet_prop: str,
+) -> None:
+    """:func:`check_offerings` on plain values: ``region`` (None when unknown) and
+    ``(subnet path, availability zone)`` pairs."""
+    if region is None:
         return
-    known = [
-        s
-        for s in subnets
-        if not is_token(s.availability_zone) and s.availability_zone.startswith(region)
-    ]
+    known = [(path, az) for path, az in zones if not is_token(az) and az.startswith(region)]
     for spec in specs:
         if offered_in(spec, region) is False:
             v.add(
@@ -160,16 +173,42 @@ def check_offerings(
                 reason=f"offered in {', '.join(spec.regions) or 'no surveyed region'}",
             )
             continue
-        for subnet in known:
-            az = subnet.availability_zone
+        for path, az in known:
             if offered_in(spec, region, az) is False:
                 v.add(
                     subnet_prop,
-                    f"{subnet.node.path} ({az})",
+                    f"{path} ({az})",
                     f"a subnet in an AZ offering {spec.instance_type}: "
                     + ", ".join(spec.zones.get(region, ())),
                     reason=f"EC2 offers no {spec.instance_type} in {az}",
                 )
+
+
+@dataclass(frozen=True)
+class SubnetFacts:
+    """What the subnet rules need to know about a selection, as plain values."""
+
+    #: ``(construct path, availability zone)`` per subnet.
+    subnets: tuple[tuple[str, str], ...] = ()
+    #: Paths of the subnets that are public or auto-assign public IPv4 addresses.
+    public: tuple[str, ...] = ()
+    has_public: bool = False
+    pending_lookup: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.subnets)
+
+
+def subnet_facts(selected: ec2.SelectedSubnets) -> SubnetFacts:
+    """The plain facts of a selection (paths, zones, public subnets)."""
+    subnets = list(selected.subnets)
+    return SubnetFacts(
+        subnets=tuple((s.node.path, s.availability_zone) for s in subnets),
+        public=tuple(s.node.path for s in subnets if maps_public_ip(s)),
+        has_public=bool(selected.has_public),
+        pending_lookup=bool(selected.is_pending_lookup),
+    )
 
 
 def select_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> ec2.SelectedSubnets:
@@ -189,14 +228,18 @@ def check_single_subnet(
     v: Validator, prop: str, selected: ec2.SelectedSubnets, reason: str
 ) -> None:
     """EFA traffic cannot cross subnets or AZs: an EFA group launches into one subnet."""
-    if selected.is_pending_lookup:
+    single_subnet_rule(v, prop, subnet_facts(selected), reason)
+
+
+def single_subnet_rule(v: Validator, prop: str, facts: SubnetFacts, reason: str) -> None:
+    """:func:`check_single_subnet` on plain :class:`SubnetFacts`."""
+    if facts.pending_lookup:
         return
-    subnets = list(selected.subnets)
-    azs = sorted({s.availability_zone for s in subnets})
+    azs = sorted({az for _, az in facts.subnets})
     v.require(
-        len(subnets) == 1,
+        facts.count == 1,
         prop,
-        [f"{s.node.path} ({s.availability_zone})" for s in subnets],
+        [f"{path} ({az})" for path, az in facts.subnets],
         "exactly one subnet (one Availability Zone)",
         reason=reason + (f"; the selection spans {', '.join(azs)}" if len(azs) > 1 else ""),
     )
@@ -218,13 +261,20 @@ def check_private_subnets(
     """Types that launch with several network interfaces (``multi_interface``) cannot get an
     auto-assigned public IP, so their subnets must be neither public nor auto-assign public
     IPv4 addresses."""
+    if multi_interface:
+        private_subnet_rule(v, prop, subnet_facts(selected), multi_interface)
+
+
+def private_subnet_rule(
+    v: Validator, prop: str, facts: SubnetFacts, multi_interface: Sequence[str]
+) -> None:
+    """:func:`check_private_subnets` on plain :class:`SubnetFacts`."""
     if not multi_interface:
         return
-    public = [s.node.path for s in selected.subnets if maps_public_ip(s)]
-    if selected.has_public or public:
+    if facts.has_public or facts.public:
         v.add(
             prop,
-            public or "public subnets",
+            list(facts.public) or "public subnets",
             "private or isolated subnets that do not auto-assign public IPv4 addresses",
             reason=f"{', '.join(multi_interface)} launch(es) with several network "
             "interfaces and AWS cannot auto-assign a public IP to such instances",

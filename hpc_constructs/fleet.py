@@ -5,15 +5,15 @@ cluster placement group.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
@@ -34,16 +34,17 @@ from hpc_constructs.catalog import (
 )
 from hpc_constructs.compute import (
     RESERVATION_PLACEMENT_WARNING,
+    SubnetFacts,
     check_capacity,
-    check_offerings,
     check_one_architecture,
     check_placement,
-    check_private_subnets,
-    check_single_subnet,
     lookup_specs,
-    reservation_needs_its_placement_group,
+    offering_rule,
+    private_subnet_rule,
     resolve_efa,
     select_subnets,
+    single_subnet_rule,
+    subnet_facts,
 )
 from hpc_constructs.efa import (
     create_efa_security_group,
@@ -51,8 +52,30 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, warn
-from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
+from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
+from hpc_constructs.mounts import LustreFileSystemLike
+from hpc_constructs.nodes import (
+    FileSystemInput,
+    NodeLauncher,
+    PlacementPlan,
+    SharedFileSystem,
+    SubnetsInput,
+    UserDataInput,
+    allow_file_system_clients,
+    as_subnet_selection,
+    check_mount_points,
+    check_node_counts,
+    efa_disabled,
+    lazy_text,
+    mount_commands,
+    mount_dependables,
+    placement_group_facts,
+    plan_placement,
+    resolve_added_file_system,
+    resolve_file_systems,
+    stack_region,
+    user_data_commands,
+)
 
 #: Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023): NVIDIA driver, CUDA, EFA,
 #: NCCL and aws-ofi-nccl preinstalled. Public SSM parameter per architecture (DLAMI developer
@@ -93,23 +116,299 @@ class ScratchVolume:
     device_name: str = "/dev/sdf"
 
 
-@jsii.implements(cdk.IStableStringProducer)
-class _Producer:
-    """Renders a boot script when the template is synthesized, so commands added later
-    (``add_lustre_mount``) still run before the user's own commands."""
-
-    def __init__(self, render: Callable[[], str]) -> None:
-        self._render = render
-
-    def produce(self) -> str | None:
-        return self._render()
-
-
 def _construct_id(instance_type: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]", instance_type))
 
 
-class EfaComputeFleet(Construct):
+#: Warning: several instance types share one cluster placement group.
+WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP = "hpc-constructs:mixedTypesInPlacementGroup"
+
+_EFA_DISABLED_MESSAGE = (
+    "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to "
+    "TCP over ENA, at a fraction of the type's bandwidth and with higher latency."
+)
+_ONE_SUBNET_REASON = (
+    "EFA traffic cannot cross subnets or AZs and an Auto Scaling group cannot "
+    "combine a cluster placement group with several AZs"
+)
+
+
+# --- props and plan: plain values, no CDK objects ------------------------------------------
+
+
+@dataclass(frozen=True)
+class FleetProps:
+    """The plain-valued props of an :class:`EfaComputeFleet` that its rules read (CDK objects
+    are reduced to facts: ``group_given``, ``image_given``...)."""
+
+    instance_types: tuple[str, ...]
+    max_nodes: int
+    min_nodes: int = 0
+    desired_nodes: int | None = None
+    capacity: FleetCapacity = dataclasses.field(default_factory=FleetCapacity.on_demand)
+    efa: bool | None = None
+    efa_interface_type: str = DEFAULT_EFA_INTERFACE_TYPE
+    placement: bool | None = None
+    group_given: bool = False
+    group_strategy: str | None = None
+    group_label: str | None = None
+    image_given: bool = False
+    root_volume_size_gib: int = 100
+    scratch_volume: ScratchVolume | None = None
+    security_group_given: bool = False
+    allow_all_outbound: bool | None = None
+
+
+@dataclass(frozen=True)
+class LaunchTemplateLayout:
+    """One launch template of a fleet: the types that share an interface layout, EFA device
+    count and instance store; ``spec`` (the first of them) writes the boot script."""
+
+    construct_id: str
+    instance_types: tuple[str, ...]
+    spec: InstanceSpec
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    """Everything the fleet's rules decided, as plain values; the construct renders it."""
+
+    specs: tuple[InstanceSpec, ...]
+    architecture: str
+    capacity: FleetCapacity
+    efa_enabled: bool
+    efa_interface_type: EfaInterfaceType
+    interface_plans: Mapping[str, tuple[EfaInterface, ...]]
+    placement: PlacementPlan
+    min_nodes: int
+    max_nodes: int
+    desired_nodes: int | None
+    gpu_default_ami: bool
+    scratch_volume: ScratchVolume | None
+    layouts: tuple[LaunchTemplateLayout, ...]
+    warn_efa_disabled: bool
+    warn_mixed_types: bool
+
+    @property
+    def instance_types(self) -> tuple[str, ...]:
+        return tuple(s.instance_type for s in self.specs)
+
+    @property
+    def mixed_instances(self) -> bool:
+        """A MixedInstancesPolicy: Spot, or several types."""
+        return self.capacity.is_spot or len(self.specs) > 1
+
+    @property
+    def install_efa(self) -> bool:
+        """The DLAMI ships the EFA software; other images install it at boot."""
+        return not self.gpu_default_ami
+
+
+def concrete_fleet_rule(v: Validator, props: FleetProps) -> bool:
+    """Instance types and sizes must be known at synth time (they pick layouts and limits)."""
+    values: list[tuple[str, object]] = [
+        ("instance_types", list(props.instance_types)),
+        ("root_volume_size_gib", props.root_volume_size_gib),
+    ]
+    vol = props.scratch_volume
+    if vol is not None:
+        values += [
+            ("scratch_volume.size_gib", vol.size_gib),
+            ("scratch_volume.iops", vol.iops),
+            ("scratch_volume.throughput_mibps", vol.throughput_mibps),
+        ]
+    concrete = [needs_concrete_value(v, prop, value) for prop, value in values]
+    return all(concrete)
+
+
+def capacity_block_rule(v: Validator, props: FleetProps) -> None:
+    """A Capacity Block has a fixed number of instances of one type."""
+    if not props.capacity.is_capacity_block:
+        return
+    v.require(
+        props.min_nodes == props.max_nodes and props.max_nodes > 0,
+        "max_nodes",
+        (props.min_nodes, props.max_nodes),
+        "min_nodes equal to max_nodes and above 0: a Capacity Block has a fixed number of "
+        "instances",
+    )
+    v.require(
+        len(props.instance_types) == 1,
+        "instance_types",
+        list(props.instance_types),
+        "exactly one type: a Capacity Block reserves one instance type",
+    )
+
+
+def plan_interfaces(
+    specs: Sequence[InstanceSpec], efa_enabled: bool, efa_interface_type: str
+) -> dict[str, tuple[EfaInterface, ...]]:
+    """Each type's network interfaces: the catalog's EFA layout, or the primary alone."""
+    plan_type: EfaInterfaceType = (
+        "efa" if efa_interface_type == "efa" else DEFAULT_EFA_INTERFACE_TYPE
+    )
+    primary_only = (EfaInterface(0, 0, "interface", is_primary=True, has_ip=True),)
+    return {
+        s.instance_type: plan_efa_interfaces(s, efa_interface_type=plan_type)
+        if efa_enabled
+        else primary_only
+        for s in specs
+    }
+
+
+def plan_layouts(
+    specs: Sequence[InstanceSpec],
+    plans: Mapping[str, tuple[EfaInterface, ...]],
+    efa_enabled: bool,
+) -> tuple[LaunchTemplateLayout, ...]:
+    """Types whose interfaces, EFA device count and instance store match share a launch
+    template; the first template is ``LaunchTemplate``, the others are named by type."""
+    groups: dict[tuple[object, ...], list[InstanceSpec]] = {}
+    for spec in specs:
+        devices = spec.max_efa_interfaces if efa_enabled else 0
+        key = (plans[spec.instance_type], devices, spec.nvme_disk_count)
+        groups.setdefault(key, []).append(spec)
+    layouts = []
+    for index, members in enumerate(groups.values()):
+        first = members[0]
+        lt_id = (
+            "LaunchTemplate"
+            if index == 0
+            else f"LaunchTemplate{_construct_id(first.instance_type)}"
+        )
+        layouts.append(LaunchTemplateLayout(lt_id, tuple(s.instance_type for s in members), first))
+    return tuple(layouts)
+
+
+def root_volume_rule(v: Validator, size_gib: int, gpu_default_ami: bool) -> None:
+    """The DLAMI's root snapshot is 75 GiB; other images need 8 GiB."""
+    low = GPU_AMI_MIN_ROOT_GIB if gpu_default_ami else 8
+    v.in_range("root_volume_size_gib", size_gib, low, 65_536, "GiB")
+
+
+def security_group_rule(v: Validator, given: bool, allow_all_outbound: bool | None) -> None:
+    if given and allow_all_outbound is not None:
+        v.add(
+            "allow_all_outbound",
+            allow_all_outbound,
+            "unset when security_group is given (configure egress on your group)",
+        )
+
+
+def subnet_rules(
+    v: Validator,
+    specs: Sequence[InstanceSpec],
+    plans: Mapping[str, tuple[EfaInterface, ...]],
+    one_subnet_needed: bool,
+    subnets: SubnetFacts,
+    region: str | None,
+) -> None:
+    """One subnet for EFA or a cluster group, private subnets for multi-interface types, and
+    the types offered in the region (and in the AZ of a one-subnet fleet)."""
+    if one_subnet_needed:
+        single_subnet_rule(v, "vpc_subnets", subnets, _ONE_SUBNET_REASON)
+    multi_interface = [t for t, p in plans.items() if len(p) > 1]
+    private_subnet_rule(v, "vpc_subnets", subnets, multi_interface)
+    zones = subnets.subnets if subnets.count == 1 else ()
+    offering_rule(v, region, "instance_types", specs, zones, "vpc_subnets")
+
+
+def plan_fleet(
+    v: Validator,
+    props: FleetProps,
+    *,
+    region: str | None = None,
+    subnets: SubnetFacts | None = None,
+) -> FleetPlan | None:
+    """Apply every rule of the fleet to plain values; None when a problem was recorded."""
+    if not concrete_fleet_rule(v, props):
+        return None
+    specs = lookup_specs(v, "instance_types", props.instance_types)
+    architecture = check_one_architecture(v, "instance_types", specs, "one AMI serves the fleet")
+    efa_enabled = resolve_efa(v, "efa", props.efa, specs)
+    v.one_of("efa_interface_type", props.efa_interface_type, ("efa-only", "efa"))
+    check_node_counts(v, props.min_nodes, props.max_nodes, props.desired_nodes)
+    check_capacity(v, "capacity", props.capacity, specs)
+    capacity_block_rule(v, props)
+    placement = plan_placement(
+        v,
+        capacity=props.capacity,
+        efa_enabled=efa_enabled,
+        group_given=props.group_given,
+        group_strategy=props.group_strategy,
+        group_label=props.group_label,
+        placement=props.placement,
+    )
+    if placement.strategy is not None:
+        check_placement(v, "placement_group", specs, placement.strategy)
+    plans = plan_interfaces(specs, efa_enabled, props.efa_interface_type)
+    if subnets is not None:
+        one_subnet = efa_enabled or placement.is_cluster
+        subnet_rules(v, specs, plans, one_subnet, subnets, region)
+    gpu_default_ami = not props.image_given and any(s.is_gpu for s in specs)
+    root_volume_rule(v, props.root_volume_size_gib, gpu_default_ami)
+    if props.scratch_volume is not None:
+        scratch_volume_rule(v, props.scratch_volume)
+    security_group_rule(v, props.security_group_given, props.allow_all_outbound)
+    if v.problems or architecture is None:
+        return None
+    return FleetPlan(
+        specs=tuple(specs),
+        architecture=architecture,
+        capacity=props.capacity,
+        efa_enabled=efa_enabled,
+        efa_interface_type=plan_interface_type(props.efa_interface_type),
+        interface_plans=plans,
+        placement=placement,
+        min_nodes=props.min_nodes,
+        max_nodes=props.max_nodes,
+        desired_nodes=props.desired_nodes,
+        gpu_default_ami=gpu_default_ami,
+        scratch_volume=props.scratch_volume,
+        layouts=plan_layouts(specs, plans, efa_enabled),
+        warn_efa_disabled=efa_disabled(props.efa, any(s.efa_supported for s in specs)),
+        warn_mixed_types=placement.is_cluster and len(specs) > 1,
+    )
+
+
+def plan_interface_type(value: str) -> EfaInterfaceType:
+    return "efa" if value == "efa" else "efa-only"
+
+
+def boot_script(
+    spec: InstanceSpec,
+    *,
+    efa_enabled: bool,
+    install_efa: bool,
+    scratch: ScratchVolume | None,
+    mount_commands: Sequence[str] = (),
+    user_commands: Sequence[str] = (),
+) -> str:
+    """A node's boot script: EFA, instance store, scratch volume, file systems, then the
+    user's commands, stopping at the first failed step."""
+    lines = [
+        "#!/bin/bash",
+        f"# hpc-constructs EfaComputeFleet boot script ({spec.instance_type})",
+        # Stop at the first failed step (a failed Lustre mount, RAID or EFA check) instead
+        # of running the user's commands on a half-built node.
+        "set -eo pipefail",
+        "exec > >(tee -a /var/log/hpc-constructs-boot.log) 2>&1",
+    ]
+    if efa_enabled:
+        lines += efa_boot_commands(spec, install=install_efa)
+    if spec.nvme_disk_count > 0:
+        lines += _instance_store_commands(spec.nvme_disk_count)
+    if scratch is not None:
+        lines += _scratch_volume_commands(scratch)
+    lines += mount_commands
+    lines += user_commands
+    return "\n".join(lines) + "\n"
+
+
+# --- the construct: renders the plan ------------------------------------------------------
+
+
+class EfaComputeFleet(NodeLauncher):
     """An Auto Scaling group of CPU or GPU instances for tightly coupled MPI / NCCL work.
 
     Every node gets one EFA interface per EFA-capable network card (the catalog's layout:
@@ -119,18 +418,23 @@ class EfaComputeFleet(Construct):
     detailed monitoring is on, root and scratch volumes are encrypted, and no node gets a
     public IP.
 
+    The fleet is ``ec2.IConnectable`` and ``iam.IGrantable``: ``bucket.grant_read(fleet)``,
+    ``fleet.connections.allow_from(other, port)``, ``LustreScratch.allow_clients(fleet)``.
+
     :param vpc: the VPC.
-    :param vpc_subnets: where nodes launch. With EFA or a cluster placement group this must
-        resolve to exactly one subnet (EFA traffic cannot cross subnets or AZs; an Auto
-        Scaling group cannot combine a cluster placement group with several AZs).
+    :param vpc_subnets: where nodes launch: an ``ec2.SubnetSelection``, one ``ec2.ISubnet`` or
+        a list of them. With EFA or a cluster placement group this must resolve to exactly
+        one subnet (EFA traffic cannot cross subnets or AZs; an Auto Scaling group cannot
+        combine a cluster placement group with several AZs).
     :param instance_types: one or more catalog instance types of one architecture; listed
         first is preferred (On-Demand ``prioritized`` order).
-    :param max_capacity: the most nodes.
-    :param min_capacity: Default: - 0.
-    :param desired_capacity: Default: - none (the group starts at ``min_capacity``; set it
-        from your scheduler).
+    :param max_nodes: the most nodes (the group's ``MaxSize``).
+    :param min_nodes: the fewest nodes (``MinSize``). Default: - 0.
+    :param desired_nodes: Default: - none (the group starts at ``min_nodes``; set it from
+        your scheduler).
     :param capacity: Default: - ``FleetCapacity.on_demand()``.
-    :param efa: Default: - on when every type supports EFA.
+    :param efa: Default: - on when every type supports EFA; ``False`` on an EFA type warns
+        ``hpc-constructs:efaDisabled``.
     :param efa_interface_type: type of the non-primary EFA interfaces, ``"efa-only"`` (no IP
         address) or ``"efa"`` (EFA with ENA). Default: - ``"efa-only"``.
     :param placement_group: bring your own placement group. Default: - a new cluster
@@ -140,13 +444,17 @@ class EfaComputeFleet(Construct):
     :param placement: ``False`` launches without a placement group, ``True`` asks for a new
         cluster placement group on a non-EFA fleet. Default: - ``None`` (see
         ``placement_group``).
+    :param file_systems: FSx for Lustre or EFS file systems mounted on every node at boot: a
+        list (Lustre at ``/fsx``, EFS at ``/shared``, numbered after the first), a mapping of
+        mount point to file system, or :class:`~hpc_constructs.nodes.SharedFileSystem` s.
+        Default: - none (see ``add_file_system``).
     :param machine_image: Default: - the latest Amazon Linux 2023 for the architecture (public
         SSM parameter, resolved at deploy time) with the EFA software installed at boot; for
         GPU types the Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023), which
         ships it. EFA is verified at boot either way.
     :param user_data: commands (or an ``ec2.UserData``) run after the fleet's own boot steps.
-        Default: - none.
-    :param role: Default: - a new role with ``AmazonSSMManagedInstanceCore``.
+        Default: - none (see ``add_user_data``).
+    :param role: the nodes' role. Default: - a new role with ``AmazonSSMManagedInstanceCore``.
     :param key_pair: Default: - none (connect with Session Manager).
     :param security_group: bring your own group; the EFA self rules are added to it.
         Default: - a new group allowing all traffic to and from itself plus HTTPS egress.
@@ -166,24 +474,26 @@ class EfaComputeFleet(Construct):
         the newest nodes, which are the least likely to be running long jobs.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
         vpc: ec2.IVpc,
-        vpc_subnets: ec2.SubnetSelection,
+        vpc_subnets: SubnetsInput,
         instance_types: Sequence[str],
-        max_capacity: int,
-        min_capacity: int = 0,
-        desired_capacity: int | None = None,
+        max_nodes: int,
+        min_nodes: int = 0,
+        desired_nodes: int | None = None,
         capacity: FleetCapacity | None = None,
         efa: bool | None = None,
         efa_interface_type: EfaInterfaceType = DEFAULT_EFA_INTERFACE_TYPE,
         placement_group: ec2.IPlacementGroup | None = None,
         placement: bool | None = None,
+        file_systems: Sequence[FileSystemInput] | Mapping[str, FileSystemInput] | None = None,
         machine_image: ec2.IMachineImage | None = None,
-        user_data: ec2.UserData | Sequence[str] | None = None,
+        user_data: UserDataInput | None = None,
         role: iam.IRole | None = None,
         key_pair: ec2.IKeyPair | None = None,
         security_group: ec2.ISecurityGroup | None = None,
@@ -197,169 +507,90 @@ class EfaComputeFleet(Construct):
         termination_policies: Sequence[autoscaling.TerminationPolicy] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        capacity = capacity if capacity is not None else FleetCapacity.on_demand()
         v = Validator(self)
-
-        # --- instance types ------------------------------------------------------------
-        types = list(instance_types)
-        specs = lookup_specs(v, "instance_types", types)
-        architecture = check_one_architecture(
-            v, "instance_types", specs, "one AMI serves the fleet"
+        selection = as_subnet_selection(v, "vpc_subnets", vpc_subnets)
+        selected = select_subnets(vpc, selection) if selection is not None else None
+        self._user_commands: list[str] = user_data_commands(v, "user_data", user_data)
+        shared = resolve_file_systems(v, "file_systems", file_systems)
+        check_mount_points(v, "file_systems", shared)
+        group_given, group_strategy, group_label = placement_group_facts(placement_group)
+        props = FleetProps(
+            instance_types=tuple(instance_types),
+            max_nodes=max_nodes,
+            min_nodes=min_nodes,
+            desired_nodes=desired_nodes,
+            capacity=capacity if capacity is not None else FleetCapacity.on_demand(),
+            efa=efa,
+            efa_interface_type=efa_interface_type,
+            placement=placement,
+            group_given=group_given,
+            group_strategy=group_strategy,
+            group_label=group_label,
+            image_given=machine_image is not None,
+            root_volume_size_gib=root_volume_size_gib,
+            scratch_volume=scratch_volume,
+            security_group_given=security_group is not None,
+            allow_all_outbound=allow_all_outbound,
         )
-
-        # --- EFA -----------------------------------------------------------------------
-        efa_enabled = resolve_efa(v, "efa", efa, specs)
-        v.one_of("efa_interface_type", efa_interface_type, ("efa-only", "efa"))
-
-        # --- sizes ---------------------------------------------------------------------
-        v.require(min_capacity >= 0, "min_capacity", min_capacity, "0 or more")
-        v.require(
-            max_capacity >= max(min_capacity, 1),
-            "max_capacity",
-            max_capacity,
-            f"at least 1 and at least min_capacity ({min_capacity})",
-        )
-        if desired_capacity is not None:
-            v.require(
-                min_capacity <= desired_capacity <= max_capacity,
-                "desired_capacity",
-                desired_capacity,
-                f"between min_capacity ({min_capacity}) and max_capacity ({max_capacity})",
-            )
-
-        # --- purchase option -----------------------------------------------------------
-        check_capacity(v, "capacity", capacity, specs)
-        if capacity.is_capacity_block:
-            v.require(
-                min_capacity == max_capacity and max_capacity > 0,
-                "min_capacity/max_capacity",
-                (min_capacity, max_capacity),
-                "equal and above 0: a Capacity Block has a fixed number of instances",
-            )
-            v.require(
-                len(types) == 1,
-                "instance_types",
-                types,
-                "exactly one type: a Capacity Block reserves one instance type",
-            )
-            v.require(
-                placement_group is None and placement is not True,
-                "placement_group",
-                placement_group.node.path if placement_group is not None else placement,
-                "none: AWS places a Capacity Block's instances itself",
-            )
-
-        # --- placement group -----------------------------------------------------------
-        if placement_group is not None and placement is False:
-            v.add(
-                "placement/placement_group",
-                (False, placement_group.node.path),
-                "either a placement_group or placement=False, not both",
-            )
-        # A reservation serves only the placement group it was created in: never a new one.
-        reservation_without_group = placement is None and reservation_needs_its_placement_group(
-            capacity, placement_group, efa_enabled
-        )
-        create_group = (
-            placement_group is None
-            and not capacity.is_capacity_block
-            and (placement is True or (placement is None and efa_enabled))
-            and not reservation_without_group
-        )
-        strategy: str | None = None
-        if create_group:
-            strategy = "cluster"
-        elif placement_group is not None and placement_group.strategy is not None:
-            strategy = str(placement_group.strategy.value).lower()
-        if strategy is not None:
-            check_placement(v, "placement_group", specs, strategy)
-        uses_group = create_group or placement_group is not None
-        cluster_group = uses_group and strategy in (None, "cluster")
-
-        # --- subnets -------------------------------------------------------------------
-        selected = select_subnets(vpc, vpc_subnets)
-        subnets = list(selected.subnets)
-        if efa_enabled or cluster_group:
-            check_single_subnet(
-                v,
-                "vpc_subnets",
-                selected,
-                "EFA traffic cannot cross subnets or AZs and an Auto Scaling group cannot "
-                "combine a cluster placement group with several AZs",
-            )
-        plan_type: EfaInterfaceType = (
-            efa_interface_type
-            if efa_interface_type in ("efa", "efa-only")
-            else DEFAULT_EFA_INTERFACE_TYPE
-        )
-        primary_only = (EfaInterface(0, 0, "interface", is_primary=True, has_ip=True),)
-        plans = {
-            s.instance_type: plan_efa_interfaces(s, efa_interface_type=plan_type)
-            if efa_enabled
-            else primary_only
-            for s in specs
-        }
-        multi_interface = [t for t, p in plans.items() if len(p) > 1]
-        check_private_subnets(v, "vpc_subnets", selected, multi_interface)
-
-        # --- regional offering ---------------------------------------------------------
-        # The AZ is checked when the fleet has one subnet (an EFA or cluster-placement fleet).
-        check_offerings(
-            v,
-            self,
-            "instance_types",
-            specs,
-            subnets if len(subnets) == 1 else [],
-            "vpc_subnets",
-        )
-
-        # --- storage, identity ---------------------------------------------------------
-        gpu_default_ami = machine_image is None and any(s.is_gpu for s in specs)
-        low_root = GPU_AMI_MIN_ROOT_GIB if gpu_default_ami else 8
-        v.in_range("root_volume_size_gib", root_volume_size_gib, low_root, 65_536, "GiB")
-        if scratch_volume is not None:
-            _validate_scratch(v, scratch_volume)
-        if security_group is not None and allow_all_outbound is not None:
-            v.add(
-                "allow_all_outbound",
-                allow_all_outbound,
-                "unset when security_group is given (configure egress on your group)",
-            )
+        facts = subnet_facts(selected) if selected is not None else None
+        plan = plan_fleet(v, props, region=stack_region(self), subnets=facts)
         v.raise_if_any()
+        assert plan is not None  # raise_if_any() raised otherwise
+        assert selection is not None
+        self._render_facts(plan, selected)
+        self._render_network(vpc, security_group, allow_all_outbound, role, placement_group)
+        self._render_image(machine_image)
+        self._render_launch_templates(root_volume_size_gib, root_device_name, key_pair)
+        self._render_notifications(notification_topic)
+        self._render_group(vpc, selection, update_policy, termination_policies)
+        self._render_interruption_rules(interruption_target)
+        for item in shared:
+            self._attach_file_system(item)
 
-        # --- resolved facts --------------------------------------------------------------
-        self.instance_specs: tuple[InstanceSpec, ...] = tuple(specs)
-        self.capacity = capacity
-        self.efa_enabled: bool = efa_enabled
-        self.efa_interface_type: EfaInterfaceType = efa_interface_type
-        self.interface_plans: dict[str, tuple[EfaInterface, ...]] = plans
-        self.interface_plan: tuple[EfaInterface, ...] = plans[types[0]]
+    # --- rendering ------------------------------------------------------------------------
+
+    def _render_facts(self, plan: FleetPlan, selected: ec2.SelectedSubnets | None) -> None:
+        #: The fleet's plan: every decision of its rules, as plain values.
+        self.plan = plan
+        self.instance_specs: tuple[InstanceSpec, ...] = plan.specs
+        self.capacity = plan.capacity
+        self.efa_enabled: bool = plan.efa_enabled
+        self.efa_interface_type: EfaInterfaceType = plan.efa_interface_type
+        self.interface_plans: dict[str, tuple[EfaInterface, ...]] = dict(plan.interface_plans)
+        self.interface_plan: tuple[EfaInterface, ...] = plan.interface_plans[plan.instance_types[0]]
         self.efa_interface_count: int = (
-            min(s.max_efa_interfaces for s in specs) if efa_enabled else 0
+            min(s.max_efa_interfaces for s in plan.specs) if plan.efa_enabled else 0
         )
-        self.network_gbps: float = min(s.network_gbps for s in specs)
-        assert architecture is not None  # raise_if_any() raised otherwise
-        self.architecture: str = architecture
+        self.network_gbps: float = min(s.network_gbps for s in plan.specs)
+        self.architecture: str = plan.architecture
+        self.min_nodes: int = plan.min_nodes
+        self.max_nodes: int = plan.max_nodes
+        self.desired_nodes: int | None = plan.desired_nodes
+        subnets = list(selected.subnets) if selected is not None else []
         self.subnet: ec2.ISubnet | None = subnets[0] if len(subnets) == 1 else None
-        if efa is False and any(s.efa_supported for s in specs):
-            warn(
-                self,
-                "efaDisabled",
-                "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to "
-                "TCP over ENA, at a fraction of the type's bandwidth and with higher latency.",
-            )
-        if reservation_without_group:
+        self.file_systems: list[SharedFileSystem] = []
+        self._mount_commands: list[str] = []
+        if plan.warn_efa_disabled:
+            warn(self, "efaDisabled", _EFA_DISABLED_MESSAGE)
+        if plan.placement.reservation_without_group:
             warn(self, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
-        if cluster_group and len(types) > 1:
+        if plan.warn_mixed_types:
             warn(
                 self,
                 "mixedTypesInPlacementGroup",
-                f"{len(types)} instance types share one cluster placement group; AWS "
+                f"{len(plan.specs)} instance types share one cluster placement group; AWS "
                 "recommends one type per group, as mixing makes insufficient-capacity errors "
                 "more likely.",
             )
 
-        # --- security group, role, placement group ---------------------------------------
+    def _render_network(
+        self,
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup | None,
+        allow_all_outbound: bool | None,
+        role: iam.IRole | None,
+        placement_group: ec2.IPlacementGroup | None,
+    ) -> None:
         if security_group is None:
             self.security_group: ec2.ISecurityGroup = create_efa_security_group(
                 self,
@@ -373,42 +604,40 @@ class EfaComputeFleet(Construct):
             security_group.connections.allow_internally(
                 ec2.Port.all_traffic(), "EFA: all traffic within the group"
             )
-        self.connections: ec2.Connections = self.security_group.connections
-
-        if role is None:
-            new_role = iam.Role(
-                self,
-                "Role",
-                assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-                description=f"Nodes of {self.node.path}",
-                managed_policies=[
-                    iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
-                ],
-            )
-            cdk.Validations.of(new_role).acknowledge(
-                cdk.Acknowledgment(
-                    id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                    "AmazonSSMManagedInstanceCore]",
-                    reason="AWS's managed policy for the SSM agent (Session Manager instead of "
-                    "SSH keys, patching); AWS keeps its action list current and it grants no "
-                    "data access.",
-                )
-            )
-            self.role: iam.IRole = new_role
-        else:
-            self.role = role
-
+        self._node_connections = self.security_group.connections
+        self._node_role = role if role is not None else self._default_role()
         self.placement_group: ec2.IPlacementGroup | None = placement_group
-        if create_group:
+        if self.plan.placement.create_group:
             self.placement_group = ec2.PlacementGroup(
                 self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
             )
 
-        # --- image and boot script -----------------------------------------------------
+    def _default_role(self) -> iam.Role:
+        new_role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description=f"Nodes of {self.node.path}",
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
+            ],
+        )
+        cdk.Validations.of(new_role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonSSMManagedInstanceCore]",
+                reason="AWS's managed policy for the SSM agent (Session Manager instead of "
+                "SSH keys, patching); AWS keeps its action list current and it grants no "
+                "data access.",
+            )
+        )
+        return new_role
+
+    def _render_image(self, machine_image: ec2.IMachineImage | None) -> None:
         arm = self.architecture == "arm64"
         if machine_image is not None:
             self.machine_image: ec2.IMachineImage = machine_image
-        elif gpu_default_ami:
+        elif self.plan.gpu_default_ami:
             self.machine_image = ec2.MachineImage.from_ssm_parameter(
                 GPU_AMI_PARAMETER.format(arch="arm64" if arm else "x86_64"),
                 os=ec2.OperatingSystemType.LINUX,
@@ -417,159 +646,119 @@ class EfaComputeFleet(Construct):
             self.machine_image = ec2.MachineImage.latest_amazon_linux2023(
                 cpu_type=ec2.AmazonLinuxCpuType.ARM_64 if arm else ec2.AmazonLinuxCpuType.X86_64
             )
-        self._install_efa = not gpu_default_ami
-        self._scratch = scratch_volume
-        self._mount_commands: list[str] = []
-        self._user_commands: list[str] = []
-        if isinstance(user_data, ec2.UserData):
-            rendered = user_data.render()
-            lines = rendered.splitlines()
-            if lines and lines[0].startswith("#!"):
-                lines = lines[1:]
-            self._user_commands.extend(lines)
-        elif user_data is not None:
-            self._user_commands.extend(user_data)
 
-        scratch_devices: list[ec2.BlockDevice] = []
-        if scratch_volume is not None:
-            scratch_devices.append(
-                ec2.BlockDevice(
-                    device_name=scratch_volume.device_name,
-                    volume=ec2.BlockDeviceVolume.ebs(
-                        scratch_volume.size_gib,
-                        encrypted=True,
-                        delete_on_termination=True,
-                        volume_type=ec2.EbsDeviceVolumeType.IO2
-                        if scratch_volume.volume_type == "io2"
-                        else ec2.EbsDeviceVolumeType.GP3,
-                        iops=scratch_volume.iops,
-                        throughput=scratch_volume.throughput_mibps,
-                    ),
-                )
-            )
-
-        # --- launch templates: one per distinct layout -----------------------------------
-        # Types whose interface plan, EFA device count and instance store match share a
-        # template; the others get their own, referenced from the mixed instances policy.
+    def _render_launch_templates(
+        self, root_volume_size_gib: int, root_device_name: str, key_pair: ec2.IKeyPair | None
+    ) -> None:
+        """One launch template per layout (:func:`plan_layouts`); the other types reference
+        theirs from the mixed instances policy."""
+        scratch = self._scratch_devices()
         self.launch_templates: dict[str, ec2.LaunchTemplate] = {}
-        by_layout: dict[tuple[object, ...], ec2.LaunchTemplate] = {}
-        for index, spec in enumerate(specs):
-            key = (plans[spec.instance_type], self._efa_devices(spec), spec.nvme_disk_count)
-            if key not in by_layout:
-                lt_id = (
-                    "LaunchTemplate"
-                    if index == 0
-                    else f"LaunchTemplate{_construct_id(spec.instance_type)}"
-                )
-                boot = ec2.UserData.custom(
-                    cdk.Lazy.string(_Producer(functools.partial(self._boot_script, spec)))
-                )
-                by_layout[key] = efa_launch_template(
-                    self,
-                    lt_id,
-                    root_volume_size_gib=root_volume_size_gib,
-                    root_device_name=root_device_name,
-                    extra_block_devices=scratch_devices,
-                    capacity=capacity,
-                    interfaces=launch_template_interfaces(
-                        plans[spec.instance_type], [self.security_group]
-                    ),
-                    instance_type=ec2.InstanceType(spec.instance_type),
-                    machine_image=self.machine_image,
-                    user_data=boot,
-                    role=self.role,
-                    key_pair=key_pair,
-                    placement_group=self.placement_group,
-                    detailed_monitoring=True,
-                )
-            self.launch_templates[spec.instance_type] = by_layout[key]
-        self.launch_template: ec2.LaunchTemplate = self.launch_templates[types[0]]
+        for layout in self.plan.layouts:
+            boot = ec2.UserData.custom(lazy_text(functools.partial(self._boot_script, layout.spec)))
+            template = efa_launch_template(
+                self,
+                layout.construct_id,
+                root_volume_size_gib=root_volume_size_gib,
+                root_device_name=root_device_name,
+                extra_block_devices=scratch,
+                capacity=self.capacity,
+                interfaces=launch_template_interfaces(
+                    self.interface_plans[layout.spec.instance_type], [self.security_group]
+                ),
+                instance_type=ec2.InstanceType(layout.spec.instance_type),
+                machine_image=self.machine_image,
+                user_data=boot,
+                role=self.role,
+                key_pair=key_pair,
+                placement_group=self.placement_group,
+                detailed_monitoring=True,
+            )
+            for instance_type in layout.instance_types:
+                self.launch_templates[instance_type] = template
+        self.launch_template: ec2.LaunchTemplate = self.launch_templates[
+            self.plan.instance_types[0]
+        ]
 
-        # --- notifications -------------------------------------------------------------
+    def _scratch_devices(self) -> list[ec2.BlockDevice]:
+        vol = self.plan.scratch_volume
+        if vol is None:
+            return []
+        return [
+            ec2.BlockDevice(
+                device_name=vol.device_name,
+                volume=ec2.BlockDeviceVolume.ebs(
+                    vol.size_gib,
+                    encrypted=True,
+                    delete_on_termination=True,
+                    volume_type=ec2.EbsDeviceVolumeType.IO2
+                    if vol.volume_type == "io2"
+                    else ec2.EbsDeviceVolumeType.GP3,
+                    iops=vol.iops,
+                    throughput=vol.throughput_mibps,
+                ),
+            )
+        ]
+
+    def _render_notifications(self, notification_topic: sns.ITopic | None) -> None:
         self.notification_key: kms.Key | None = None
         if notification_topic is None:
-            stack = cdk.Stack.of(self)
-            topic_key = kms.Key(
-                self,
-                "NotificationKey",
-                description=f"Encrypts the notification topic of {self.node.path}",
-                enable_key_rotation=True,
-            )
-            # EventBridge and the Auto Scaling service-linked role publish to the topic and
-            # need the key. The role is named in a condition, not as a principal, because a
-            # key policy may not name a role that does not exist yet (new accounts).
-            topic_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
-                )
-            )
-            topic_key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    principals=[iam.AnyPrincipal()],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                    resources=["*"],
-                    conditions={
-                        "ArnEquals": {
-                            "aws:PrincipalArn": stack.format_arn(
-                                service="iam",
-                                region="",
-                                resource="role",
-                                resource_name="aws-service-role/autoscaling.amazonaws.com/"
-                                "AWSServiceRoleForAutoScaling",
-                            )
-                        },
-                        "StringEquals": {"kms:CallerAccount": stack.account},
-                    },
-                )
-            )
-            self.notification_key = topic_key
+            self.notification_key = _notification_key(self)
             notification_topic = sns.Topic(
-                self, "NotificationTopic", master_key=topic_key, enforce_ssl=True
+                self, "NotificationTopic", master_key=self.notification_key, enforce_ssl=True
             )
         self.notification_topic: sns.ITopic = notification_topic
 
-        # --- Auto Scaling group --------------------------------------------------------
-        mixed: autoscaling.MixedInstancesPolicy | None = None
-        if capacity.is_spot or len(types) > 1:
-            if capacity.is_spot:
-                distribution = autoscaling.InstancesDistribution(
-                    on_demand_base_capacity=0,
-                    on_demand_percentage_above_base_capacity=0,
-                    spot_allocation_strategy=capacity.spot_allocation_strategy,
-                    spot_max_price=capacity.spot_max_price,
-                )
-            else:
-                distribution = autoscaling.InstancesDistribution(
-                    on_demand_base_capacity=0,
-                    on_demand_percentage_above_base_capacity=100,
-                    on_demand_allocation_strategy=autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
-                )
-            mixed = autoscaling.MixedInstancesPolicy(
-                launch_template=self.launch_template,
-                instances_distribution=distribution,
-                launch_template_overrides=[
-                    autoscaling.LaunchTemplateOverrides(
-                        instance_type=ec2.InstanceType(t),
-                        launch_template=None
-                        if self.launch_templates[t] is self.launch_template
-                        else self.launch_templates[t],
-                    )
-                    for t in types
-                ],
+    def _mixed_instances_policy(self) -> autoscaling.MixedInstancesPolicy | None:
+        capacity = self.capacity
+        if not self.plan.mixed_instances:
+            return None
+        if capacity.is_spot:
+            distribution = autoscaling.InstancesDistribution(
+                on_demand_base_capacity=0,
+                on_demand_percentage_above_base_capacity=0,
+                spot_allocation_strategy=capacity.spot_allocation_strategy,
+                spot_max_price=capacity.spot_max_price,
             )
+        else:
+            distribution = autoscaling.InstancesDistribution(
+                on_demand_base_capacity=0,
+                on_demand_percentage_above_base_capacity=100,
+                on_demand_allocation_strategy=autoscaling.OnDemandAllocationStrategy.PRIORITIZED,
+            )
+        return autoscaling.MixedInstancesPolicy(
+            launch_template=self.launch_template,
+            instances_distribution=distribution,
+            launch_template_overrides=[
+                autoscaling.LaunchTemplateOverrides(
+                    instance_type=ec2.InstanceType(t),
+                    launch_template=None
+                    if self.launch_templates[t] is self.launch_template
+                    else self.launch_templates[t],
+                )
+                for t in self.plan.instance_types
+            ],
+        )
+
+    def _render_group(
+        self,
+        vpc: ec2.IVpc,
+        selection: ec2.SubnetSelection,
+        update_policy: autoscaling.UpdatePolicy | None,
+        termination_policies: Sequence[autoscaling.TerminationPolicy] | None,
+    ) -> None:
+        mixed = self._mixed_instances_policy()
+        capacity = self.capacity
         self.auto_scaling_group = autoscaling.AutoScalingGroup(
             self,
             "AutoScalingGroup",
             vpc=vpc,
-            vpc_subnets=vpc_subnets,
+            vpc_subnets=selection,
             launch_template=None if mixed is not None else self.launch_template,
             mixed_instances_policy=mixed,
-            min_capacity=min_capacity,
-            max_capacity=max_capacity,
-            desired_capacity=desired_capacity,
+            min_capacity=self.min_nodes,
+            max_capacity=self.max_nodes,
+            desired_capacity=self.desired_nodes,
             capacity_rebalance=capacity.capacity_rebalance if capacity.is_spot else None,
             health_checks=autoscaling.HealthChecks.ec2(grace_period=cdk.Duration.minutes(10)),
             update_policy=update_policy,
@@ -580,7 +769,7 @@ class EfaComputeFleet(Construct):
                 autoscaling.TerminationPolicy.NEWEST_INSTANCE,
             ],
             group_metrics=[autoscaling.GroupMetrics.all()],
-            notifications=[autoscaling.NotificationConfiguration(topic=notification_topic)],
+            notifications=[autoscaling.NotificationConfiguration(topic=self.notification_topic)],
         )
         if mixed is not None:
             cdk.Validations.of(self.cfn_auto_scaling_group).acknowledge(
@@ -593,25 +782,28 @@ class EfaComputeFleet(Construct):
             )
         cdk.Tags.of(self).add("hpc-constructs:fleet", self.node.path)
 
-        # --- Spot interruption events ----------------------------------------------------
+    def _render_interruption_rules(self, interruption_target: events.IRuleTarget | None) -> None:
         self.interruption_rules: list[events.Rule] = []
-        if capacity.is_spot:
-            target = interruption_target or targets.SnsTopic(notification_topic)
-            for rule_id, detail_type in (
-                ("SpotInterruptionRule", "EC2 Spot Instance Interruption Warning"),
-                ("RebalanceRecommendationRule", "EC2 Instance Rebalance Recommendation"),
-            ):
-                self.interruption_rules.append(
-                    events.Rule(
-                        self,
-                        rule_id,
-                        description=f"{detail_type} (for {self.node.path})",
-                        event_pattern=events.EventPattern(
-                            source=["aws.ec2"], detail_type=[detail_type]
-                        ),
-                        targets=[target],
-                    )
+        if not self.capacity.is_spot:
+            return
+        target = interruption_target or targets.SnsTopic(self.notification_topic)
+        for rule_id, detail_type in (
+            ("SpotInterruptionRule", "EC2 Spot Instance Interruption Warning"),
+            ("RebalanceRecommendationRule", "EC2 Instance Rebalance Recommendation"),
+        ):
+            self.interruption_rules.append(
+                events.Rule(
+                    self,
+                    rule_id,
+                    description=f"{detail_type} (for {self.node.path})",
+                    event_pattern=events.EventPattern(
+                        source=["aws.ec2"], detail_type=[detail_type]
+                    ),
+                    targets=[target],
                 )
+            )
+
+    # --- attributes -------------------------------------------------------------------------
 
     @property
     def cfn_auto_scaling_group(self) -> autoscaling.CfnAutoScalingGroup:
@@ -620,104 +812,118 @@ class EfaComputeFleet(Construct):
         assert isinstance(child, autoscaling.CfnAutoScalingGroup)
         return child
 
+    @property
+    def min_capacity(self) -> int:
+        """Deprecated alias of ``min_nodes`` (read-only)."""
+        return self.min_nodes
+
+    @property
+    def max_capacity(self) -> int:
+        """Deprecated alias of ``max_nodes`` (read-only)."""
+        return self.max_nodes
+
+    @property
+    def desired_capacity(self) -> int | None:
+        """Deprecated alias of ``desired_nodes`` (read-only)."""
+        return self.desired_nodes
+
+    # --- user data and file systems ---------------------------------------------------------
+
     def add_user_data(self, *commands: str) -> None:
         """Append shell commands to every node's boot script (after the fleet's own steps)."""
-        self._user_commands.extend(commands)
+        v = Validator(self)
+        lines = user_data_commands(v, "commands", list(commands))
+        v.raise_if_any()
+        self._user_commands.extend(lines)
 
-    def add_lustre_mount(self, file_system: LustreFileSystemLike, mount_point: str) -> None:
-        """Mount an FSx for Lustre file system on every node at ``mount_point``.
+    @check_prop_types
+    def add_file_system(
+        self, file_system: FileSystemInput, *, mount_point: str | None = None
+    ) -> SharedFileSystem:
+        """Mount an FSx for Lustre or EFS file system on every node (``mount_point``; Default:
+        - ``/fsx`` for Lustre, ``/shared`` for EFS, numbered after the first).
 
-        Opens TCP 988 and 1018-1023 from the fleet to the file system (ingress on the file
-        system's group, egress on the fleet's) and adds the client install and mount to the
-        boot script, before any user commands.
+        Opens exactly the client ports (Lustre TCP 988 and 1018-1023 both ways, EFS NFS 2049
+        from the nodes), makes the group wait for EFS mount targets and adds the client
+        install and mount to the boot script, before any user commands.
         """
         v = Validator(self)
-        v.require(
-            bool(_ABSOLUTE_PATH.match(mount_point)),
-            "mount_point",
-            mount_point,
-            "an absolute path such as /fsx",
-        )
+        item = resolve_added_file_system(v, file_system, mount_point, self.file_systems)
         v.raise_if_any()
-        allow_lustre_clients(file_system, self.connections)
-        self._mount_commands.extend(lustre_mount_commands(file_system, mount_point))
+        assert item is not None  # raise_if_any() raised otherwise
+        self._attach_file_system(item)
+        return item
 
-    # --- boot script -----------------------------------------------------------------------
+    def add_lustre_mount(self, file_system: LustreFileSystemLike, mount_point: str) -> None:
+        """Alias of ``add_file_system(file_system, mount_point=mount_point)``."""
+        self.add_file_system(file_system, mount_point=mount_point)
 
-    def _efa_devices(self, spec: InstanceSpec) -> int:
-        return spec.max_efa_interfaces if self.efa_enabled else 0
+    def _attach_file_system(self, item: SharedFileSystem) -> None:
+        allow_file_system_clients(item, self.connections)
+        self._mount_commands.extend(mount_commands(item))
+        self.file_systems.append(item)
+        for dependable in mount_dependables(item):
+            self.auto_scaling_group.node.add_dependency(dependable)
 
     def _boot_script(self, spec: InstanceSpec) -> str:
-        lines = [
-            "#!/bin/bash",
-            f"# hpc-constructs EfaComputeFleet boot script ({spec.instance_type})",
-            # Stop at the first failed step (a failed Lustre mount, RAID or EFA check) instead
-            # of running the user's commands on a half-built node.
-            "set -eo pipefail",
-            "exec > >(tee -a /var/log/hpc-constructs-boot.log) 2>&1",
-        ]
-        if self.efa_enabled:
-            lines += efa_boot_commands(spec, install=self._install_efa)
-        if spec.nvme_disk_count > 0:
-            lines += _instance_store_commands(spec.nvme_disk_count)
-        if self._scratch is not None:
-            lines += _scratch_volume_commands(self._scratch)
-        lines += self._mount_commands
-        lines += self._user_commands
-        return "\n".join(lines) + "\n"
+        return boot_script(
+            spec,
+            efa_enabled=self.efa_enabled,
+            install_efa=self.plan.install_efa,
+            scratch=self.plan.scratch_volume,
+            mount_commands=self._mount_commands,
+            user_commands=self._user_commands,
+        )
 
 
-def _validate_scratch(v: Validator, vol: ScratchVolume) -> None:
-    if not v.one_of("scratch_volume.volume_type", vol.volume_type, ("io2", "gp3")):
-        return
-    if vol.volume_type == "io2":
-        v.in_range("scratch_volume.size_gib", vol.size_gib, *limits.EBS_IO2_SIZE_GIB, "GiB")
-        if vol.iops is None:
-            v.add("scratch_volume.iops", None, "100 to 256000 for io2 (required)")
+def _notification_key(scope: Construct) -> kms.Key:
+    """The key of the default notification topic. EventBridge and the Auto Scaling
+    service-linked role publish to the topic and need it; the role is named in a condition,
+    not as a principal, because a key policy may not name a role that does not exist yet."""
+    stack = cdk.Stack.of(scope)
+    topic_key = kms.Key(
+        scope,
+        "NotificationKey",
+        description=f"Encrypts the notification topic of {scope.node.path}",
+        enable_key_rotation=True,
+    )
+    topic_key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("events.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+        )
+    )
+    topic_key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "ArnEquals": {
+                    "aws:PrincipalArn": stack.format_arn(
+                        service="iam",
+                        region="",
+                        resource="role",
+                        resource_name="aws-service-role/autoscaling.amazonaws.com/"
+                        "AWSServiceRoleForAutoScaling",
+                    )
+                },
+                "StringEquals": {"kms:CallerAccount": stack.account},
+            },
+        )
+    )
+    return topic_key
+
+
+def scratch_volume_rule(v: Validator, vol: ScratchVolume) -> None:
+    """The EBS limits of the scratch volume's type, its mount point and device name."""
+    if v.one_of("scratch_volume.volume_type", vol.volume_type, ("io2", "gp3")):
+        if vol.volume_type == "io2":
+            _io2_rule(v, vol)
         else:
-            v.in_range("scratch_volume.iops", vol.iops, *limits.EBS_IO2_IOPS)
-            most = vol.size_gib * limits.EBS_IO2_MAX_IOPS_PER_GIB
-            v.require(
-                vol.iops <= most,
-                "scratch_volume.iops",
-                vol.iops,
-                f"at most {most} for {vol.size_gib} GiB of io2 "
-                f"({limits.EBS_IO2_MAX_IOPS_PER_GIB} IOPS per GiB)",
-            )
-        v.require(
-            vol.throughput_mibps is None,
-            "scratch_volume.throughput_mibps",
-            vol.throughput_mibps,
-            "unset for io2 (throughput is provisioned for gp3 only)",
-        )
-    else:
-        v.in_range("scratch_volume.size_gib", vol.size_gib, *limits.EBS_GP3_SIZE_GIB, "GiB")
-        v.in_range("scratch_volume.iops", vol.iops, *limits.EBS_GP3_IOPS)
-        v.in_range(
-            "scratch_volume.throughput_mibps",
-            vol.throughput_mibps,
-            *limits.EBS_GP3_THROUGHPUT_MIBPS,
-            "MiB/s",
-        )
-        iops = vol.iops if vol.iops is not None else limits.EBS_GP3_IOPS[0]
-        if vol.iops is not None and vol.iops > limits.EBS_GP3_IOPS[0]:
-            most_iops = max(limits.EBS_GP3_IOPS[0], vol.size_gib * limits.EBS_GP3_MAX_IOPS_PER_GIB)
-            v.require(
-                vol.iops <= most_iops,
-                "scratch_volume.iops",
-                vol.iops,
-                f"at most {most_iops} for {vol.size_gib} GiB of gp3 "
-                f"({limits.EBS_GP3_MAX_IOPS_PER_GIB} IOPS per GiB above the 3000 baseline)",
-            )
-        if vol.throughput_mibps is not None:
-            max_mibps = iops * limits.EBS_GP3_MAX_MIBPS_PER_IOPS
-            v.require(
-                vol.throughput_mibps <= max_mibps,
-                "scratch_volume.throughput_mibps",
-                vol.throughput_mibps,
-                f"at most {max_mibps:g} MiB/s at {iops:g} IOPS "
-                f"({limits.EBS_GP3_MAX_MIBPS_PER_IOPS} MiB/s per IOPS)",
-            )
+            _gp3_rule(v, vol)
     v.require(
         bool(_ABSOLUTE_PATH.match(vol.mount_point)),
         "scratch_volume.mount_point",
@@ -736,6 +942,58 @@ def _validate_scratch(v: Validator, vol: ScratchVolume) -> None:
         vol.device_name,
         "/dev/sdf to /dev/sdp (or /dev/xvdf to /dev/xvdp)",
     )
+
+
+def _io2_rule(v: Validator, vol: ScratchVolume) -> None:
+    v.in_range("scratch_volume.size_gib", vol.size_gib, *limits.EBS_IO2_SIZE_GIB, "GiB")
+    if vol.iops is None:
+        v.add("scratch_volume.iops", None, "100 to 256000 for io2 (required)")
+    else:
+        v.in_range("scratch_volume.iops", vol.iops, *limits.EBS_IO2_IOPS)
+        most = vol.size_gib * limits.EBS_IO2_MAX_IOPS_PER_GIB
+        v.require(
+            vol.iops <= most,
+            "scratch_volume.iops",
+            vol.iops,
+            f"at most {most} for {vol.size_gib} GiB of io2 "
+            f"({limits.EBS_IO2_MAX_IOPS_PER_GIB} IOPS per GiB)",
+        )
+    v.require(
+        vol.throughput_mibps is None,
+        "scratch_volume.throughput_mibps",
+        vol.throughput_mibps,
+        "unset for io2 (throughput is provisioned for gp3 only)",
+    )
+
+
+def _gp3_rule(v: Validator, vol: ScratchVolume) -> None:
+    v.in_range("scratch_volume.size_gib", vol.size_gib, *limits.EBS_GP3_SIZE_GIB, "GiB")
+    v.in_range("scratch_volume.iops", vol.iops, *limits.EBS_GP3_IOPS)
+    v.in_range(
+        "scratch_volume.throughput_mibps",
+        vol.throughput_mibps,
+        *limits.EBS_GP3_THROUGHPUT_MIBPS,
+        "MiB/s",
+    )
+    iops = vol.iops if vol.iops is not None else limits.EBS_GP3_IOPS[0]
+    if vol.iops is not None and vol.iops > limits.EBS_GP3_IOPS[0]:
+        most_iops = max(limits.EBS_GP3_IOPS[0], vol.size_gib * limits.EBS_GP3_MAX_IOPS_PER_GIB)
+        v.require(
+            vol.iops <= most_iops,
+            "scratch_volume.iops",
+            vol.iops,
+            f"at most {most_iops} for {vol.size_gib} GiB of gp3 "
+            f"({limits.EBS_GP3_MAX_IOPS_PER_GIB} IOPS per GiB above the 3000 baseline)",
+        )
+    if vol.throughput_mibps is not None:
+        max_mibps = iops * limits.EBS_GP3_MAX_MIBPS_PER_IOPS
+        v.require(
+            vol.throughput_mibps <= max_mibps,
+            "scratch_volume.throughput_mibps",
+            vol.throughput_mibps,
+            f"at most {max_mibps:g} MiB/s at {iops:g} IOPS "
+            f"({limits.EBS_GP3_MAX_MIBPS_PER_IOPS} MiB/s per IOPS)",
+        )
 
 
 def _instance_store_commands(disks: int) -> list[str]:
@@ -807,3 +1065,14 @@ def _scratch_volume_commands(vol: ScratchVolume) -> list[str]:
         'defaults,noatime,nofail 0 2" >> /etc/fstab',
         f"chmod 1777 {mount}",
     ]
+
+
+__all__ = [
+    "WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP",
+    "EfaComputeFleet",
+    "FleetPlan",
+    "FleetProps",
+    "LaunchTemplateLayout",
+    "ScratchVolume",
+    "plan_fleet",
+]

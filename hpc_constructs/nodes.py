@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -496,3 +496,63 @@ def node_launcher_path(scope: IConstruct, id: str) -> str:
 def stack_region(scope: IConstruct) -> str | None:
     region = cdk.Stack.of(scope).region
     return None if cdk.Token.is_unresolved(region) else region
+
+
+# --- warnings shared by every launcher ----------------------------------------------------
+
+#: ``efa=False`` on an EFA-capable instance type: MPI/NCCL traffic falls back to TCP.
+WARNING_EFA_DISABLED = "hpc-constructs:efaDisabled"
+#: A Capacity Reservation without the placement group it was created in (no new group).
+WARNING_RESERVATION_WITHOUT_PLACEMENT_GROUP = "hpc-constructs:reservationWithoutPlacementGroup"
+
+
+def placement_group_facts(
+    group: ec2.IPlacementGroup | None,
+) -> tuple[bool, str | None, str | None]:
+    """``(given, strategy, label)`` of a placement-group prop, the plain values
+    :func:`plan_placement` takes."""
+    if group is None:
+        return False, None, None
+    return True, placement_strategy(group), group.node.path
+
+
+def efa_disabled(efa: bool | None, efa_capable: bool) -> bool:
+    """True when ``efa=False`` turns EFA off on an EFA-capable type (warn
+    :data:`WARNING_EFA_DISABLED`)."""
+    return efa is False and efa_capable
+
+
+def resolve_added_file_system(
+    v: Validator,
+    file_system: object,
+    mount_point: str | None,
+    existing: Sequence[SharedFileSystem],
+) -> SharedFileSystem | None:
+    """The argument of an ``add_file_system`` call as a :class:`SharedFileSystem` numbered
+    after ``existing``, with every mount point checked; None when a problem was recorded."""
+    items: Sequence[Any] | Mapping[str, Any]
+    if isinstance(file_system, SharedFileSystem):
+        items = [
+            file_system if mount_point is None else _with(file_system, mount_point=mount_point)
+        ]
+    else:
+        items = [file_system] if mount_point is None else {mount_point: file_system}
+    resolved = resolve_file_systems(v, "file_system", items, existing)
+    if resolved:
+        check_mount_points(v, "mount_point", [*existing, *resolved])
+    return resolved[0] if resolved and not v.problems else None
+
+
+@jsii.implements(cdk.IStableStringProducer)
+class _TextProducer:
+    def __init__(self, render: Callable[[], str]) -> None:
+        self._render = render
+
+    def produce(self) -> str | None:
+        return self._render()
+
+
+def lazy_text(render: Callable[[], str]) -> str:
+    """A string token rendered at synth time, so a boot script picks up file systems and
+    commands added after the launch template was built."""
+    return cdk.Lazy.string(_TextProducer(render))

@@ -48,8 +48,8 @@ class MlTrainingStack(cdk.Stack):
     #: Construct props set from config fields ("Child/prop" -> field), for error messages.
     CONFIG_PROPS: ClassVar[dict[str, str]] = {
         "Fleet/instance_types": "instance_type",
-        "Fleet/min_capacity": "nodes",
-        "Fleet/max_capacity": "nodes",
+        "Fleet/min_nodes": "nodes",
+        "Fleet/max_nodes": "nodes",
         "Fleet/capacity": "reservation_id",
         "Batch/instance_type": "instance_type",
         "Batch/max_nodes": "nodes",
@@ -116,8 +116,8 @@ class MlTrainingStack(cdk.Stack):
                 vpc=self.fabric.vpc,
                 vpc_subnets=self.fabric.compute_subnets,
                 instance_types=[c.instance_type],
-                min_capacity=c.nodes,
-                max_capacity=c.nodes,
+                min_nodes=c.nodes,
+                max_nodes=c.nodes,
                 capacity=capacity,
                 placement_group=placement_group,
             )

@@ -38,8 +38,8 @@ class MpiClusterStack(cdk.Stack):
     #: Construct props set from config fields ("Child/prop" -> field), for error messages.
     CONFIG_PROPS: ClassVar[dict[str, str]] = {
         "Fleet/instance_types": "instance_type",
-        "Fleet/min_capacity": "min_nodes",
-        "Fleet/max_capacity": "max_nodes",
+        "Fleet/min_nodes": "min_nodes",
+        "Fleet/max_nodes": "max_nodes",
         "Fabric/compute_availability_zone": "compute_availability_zone",
         "Scratch/storage_capacity_gib": "lustre_capacity_gib",
     }
@@ -75,7 +75,7 @@ class MpiClusterStack(cdk.Stack):
             vpc=self.fabric.vpc,
             vpc_subnets=self.fabric.compute_subnets,
             instance_types=[c.instance_type],
-            min_capacity=c.min_nodes,
-            max_capacity=c.max_nodes,
+            min_nodes=c.min_nodes,
+            max_nodes=c.max_nodes,
         )
         self.fleet.add_lustre_mount(self.scratch, c.mount_point)

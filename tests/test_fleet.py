@@ -113,7 +113,7 @@ def sc() -> Scenario:
         vpc=cpu,
         vpc_subnets=_subnets(cpu, "us-east-2a"),
         instance_types=["c5n.18xlarge"],
-        max_capacity=8,
+        max_nodes=8,
         scratch_volume=hc.ScratchVolume(size_gib=500, volume_type="io2", iops=64_000),
     )
     lustre = fsx.LustreFileSystem(
@@ -134,7 +134,7 @@ def sc() -> Scenario:
         vpc=cpu,
         vpc_subnets=_subnets(cpu, "us-east-2b"),
         instance_types=["hpc7a.96xlarge"],
-        max_capacity=16,
+        max_nodes=16,
     )
     fleets["Hpc6id"] = hc.EfaComputeFleet(
         stacks["Cpu"],
@@ -142,7 +142,7 @@ def sc() -> Scenario:
         vpc=cpu,
         vpc_subnets=_subnets(cpu, "us-east-2b"),
         instance_types=["hpc6id.32xlarge"],
-        max_capacity=4,
+        max_nodes=4,
         scratch_volume=hc.ScratchVolume(
             size_gib=1000, volume_type="gp3", iops=16_000, throughput_mibps=1000
         ),
@@ -153,7 +153,7 @@ def sc() -> Scenario:
         vpc=cpu,
         vpc_subnets=_subnets(cpu, "us-east-2b"),
         instance_types=["hpc7a.96xlarge", "hpc6a.48xlarge"],
-        max_capacity=4,
+        max_nodes=4,
     )
     cdk.Validations.of(fleets["Mixed"]).acknowledge(
         cdk.Acknowledgment(
@@ -167,7 +167,7 @@ def sc() -> Scenario:
         vpc=gpu,
         vpc_subnets=_subnets(gpu, "us-east-2a"),
         instance_types=["p4d.24xlarge"],
-        max_capacity=2,
+        max_nodes=2,
         capacity=hc.FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
         # The cluster placement group the reservation was created in.
         placement_group=ec2.PlacementGroup.from_placement_group_name(
@@ -180,7 +180,7 @@ def sc() -> Scenario:
         vpc=gpu,
         vpc_subnets=_subnets(gpu, "us-east-2a"),
         instance_types=["p5.48xlarge"],
-        max_capacity=2,
+        max_nodes=2,
     )
     spot = vpcs["Spot"]
     fleets["Spot"] = hc.EfaComputeFleet(
@@ -189,7 +189,7 @@ def sc() -> Scenario:
         vpc=spot,
         vpc_subnets=_subnets(spot, "us-east-2a"),
         instance_types=["c5n.18xlarge"],
-        max_capacity=8,
+        max_nodes=8,
         capacity=hc.FleetCapacity.spot(max_price="3.50"),
     )
     block = vpcs["Block"]
@@ -199,8 +199,8 @@ def sc() -> Scenario:
         vpc=block,
         vpc_subnets=_subnets(block, "us-east-2a"),
         instance_types=["p5.48xlarge"],
-        min_capacity=2,
-        max_capacity=2,
+        min_nodes=2,
+        max_nodes=2,
         capacity=hc.FleetCapacity.capacity_block(RESERVATION),
     )
     west = vpcs["B300"]
@@ -210,7 +210,7 @@ def sc() -> Scenario:
         vpc=west,
         vpc_subnets=_subnets(west, "us-west-2a"),
         instance_types=["p6-b300.48xlarge"],
-        max_capacity=2,
+        max_nodes=2,
     )
     return Scenario(synthesize(app), fleets, stacks, lustre)
 
@@ -389,7 +389,7 @@ def test_capacity_reservation_without_its_placement_group_warns_and_creates_none
         vpc=vpc,
         vpc_subnets=ec2.SubnetSelection(subnets=[vpc.isolated_subnets[0]]),
         instance_types=["c5n.18xlarge"],
-        max_capacity=2,
+        max_nodes=2,
         capacity=hc.FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
     )
     assert "hpc-constructs:reservationWithoutPlacementGroup" in warning_ids(fleet)
@@ -536,7 +536,7 @@ def _fleet(s: Scratch, az: str = "us-east-2b", **kwargs: Any) -> hc.EfaComputeFl
         "vpc": s.vpc,
         "vpc_subnets": _subnets(s.vpc, az),
         "instance_types": ["c5n.18xlarge"],
-        "max_capacity": 2,
+        "max_nodes": 2,
     }
     props.update(kwargs)
     return hc.EfaComputeFleet(s.stack, f"Fleet{next(_ids)}", **props)
@@ -631,12 +631,12 @@ def test_fails_on_scratch_volume_limits(
 def test_fails_when_capacity_block_is_not_fixed_size(scratch: Scratch) -> None:
     _fails(
         scratch,
-        "min_capacity/max_capacity=(1, 2)",
-        "equal and above 0",
+        "max_nodes=(1, 2)", "min_nodes equal to max_nodes",
+        "min_nodes equal to max_nodes and above 0",
         az="us-east-2a",
         instance_types=["p5.48xlarge"],
-        min_capacity=1,
-        max_capacity=2,
+        min_nodes=1,
+        max_nodes=2,
         capacity=hc.FleetCapacity.capacity_block(RESERVATION),
     )
 
@@ -649,8 +649,8 @@ def test_fails_when_capacity_block_gets_a_placement_group(scratch: Scratch) -> N
         "AWS places a Capacity Block",
         az="us-east-2a",
         instance_types=["p5.48xlarge"],
-        min_capacity=2,
-        max_capacity=2,
+        min_nodes=2,
+        max_nodes=2,
         capacity=hc.FleetCapacity.capacity_block(RESERVATION),
         placement_group=group,
     )
@@ -661,8 +661,8 @@ def test_fails_when_capacity_block_type_is_not_sold_as_a_block(scratch: Scratch)
         scratch,
         "capacity='capacity-block (c5n.18xlarge)'",
         "on-demand, spot",
-        min_capacity=2,
-        max_capacity=2,
+        min_nodes=2,
+        max_nodes=2,
         capacity=hc.FleetCapacity.capacity_block(RESERVATION),
     )
 
@@ -678,16 +678,16 @@ def test_fails_when_spot_type_is_not_offered_as_spot(scratch: Scratch) -> None:
 
 
 def test_fails_when_min_exceeds_max(scratch: Scratch) -> None:
-    _fails(scratch, "max_capacity=2", "at least min_capacity (3)", min_capacity=3)
+    _fails(scratch, "max_nodes=2", "at least min_nodes (3)", min_nodes=3)
 
 
 def test_fails_when_desired_is_outside_min_and_max(scratch: Scratch) -> None:
-    _fails(scratch, "desired_capacity=5", "between min_capacity (0) and max_capacity (2)",
-           desired_capacity=5)  # fmt: skip
+    _fails(scratch, "desired_nodes=5", "between min_nodes (0) and max_nodes (2)",
+           desired_nodes=5)  # fmt: skip
 
 
 def test_fails_when_min_is_negative(scratch: Scratch) -> None:
-    _fails(scratch, "min_capacity=-1", "0 or more", min_capacity=-1)
+    _fails(scratch, "min_nodes=-1", "0 or more", min_nodes=-1)
 
 
 def test_fails_when_type_is_not_offered_in_the_subnets_az(scratch: Scratch) -> None:
@@ -734,8 +734,8 @@ def test_fails_when_gpu_root_volume_is_smaller_than_the_dlami_snapshot(scratch: 
 
 
 def test_reports_all_problems_together(scratch: Scratch) -> None:
-    message = _fails(scratch, "invalid properties", min_capacity=-1, instance_types=["p5.48xl"])
-    assert "min_capacity" in message
+    message = _fails(scratch, "invalid properties", min_nodes=-1, instance_types=["p5.48xl"])
+    assert "min_nodes" in message
     assert "p5.48xl" in message
 
 
