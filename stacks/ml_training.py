@@ -11,6 +11,7 @@ from aws_cdk import aws_fsx as fsx
 from constructs import Construct
 
 import hpc_constructs as hc
+from hpc_constructs.errors import Validator
 from stacks.config import bounded, choice, ec2_type, pick_compute_az
 
 
@@ -65,7 +66,7 @@ class MlTrainingStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.config = config or MlTrainingConfig()
         c = self.config
-        problems = hc.Validator(f"{self.node.path} config")
+        problems = Validator(f"{self.node.path} config")
         problems.one_of("orchestrator", c.orchestrator, ("fleet", "batch"))
         problems.one_of("capacity", c.capacity, ("capacity-block", "capacity-reservation"))
         problems.raise_if_any()

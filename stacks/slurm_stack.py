@@ -18,8 +18,8 @@ from hpc_constructs import (
     PcsCluster,
     SlurmComputeResource,
     SlurmQueue,
-    Validator,
 )
+from hpc_constructs.errors import Validator
 from stacks.config import choice, ec2_type, pick_compute_az
 
 
@@ -102,9 +102,9 @@ class SlurmClusterStack(cdk.Stack):
                 self,
                 "ParallelCluster",
                 vpc=self.fabric.vpc,
-                head_node_subnet=self.fabric.compute_subnet,
-                compute_subnets=self.fabric.compute_subnets,
-                shared_storage=[self.scratch],
+                head_node_vpc_subnets=self.fabric.compute_subnet,
+                vpc_subnets=self.fabric.compute_subnets,
+                file_systems=[self.scratch],
                 queues=[
                     SlurmQueue(
                         name="cpu",
@@ -112,7 +112,7 @@ class SlurmClusterStack(cdk.Stack):
                             SlurmComputeResource(
                                 name=_family(c.instance_type),
                                 instance_types=[c.instance_type],
-                                max_count=16,
+                                max_nodes=16,
                             )
                         ],
                     ),
@@ -122,7 +122,7 @@ class SlurmClusterStack(cdk.Stack):
                             SlurmComputeResource(
                                 name=_family(c.gpu_instance_type),
                                 instance_types=[c.gpu_instance_type],
-                                max_count=2,
+                                max_nodes=2,
                             )
                         ],
                     ),
@@ -132,7 +132,7 @@ class SlurmClusterStack(cdk.Stack):
                             SlurmComputeResource(
                                 name=_family(c.spot_instance_type),
                                 instance_types=[c.spot_instance_type],
-                                max_count=8,
+                                max_nodes=8,
                                 capacity=FleetCapacity.spot(),
                             )
                         ],
@@ -152,13 +152,13 @@ class SlurmClusterStack(cdk.Stack):
                 self,
                 "Pcs",
                 vpc=self.fabric.vpc,
-                subnet=self.fabric.compute_subnet,
+                vpc_subnets=self.fabric.compute_subnet,
                 machine_image=ec2.MachineImage.generic_linux({self.region: ami.value_as_string}),
-                shared_storage=[self.scratch],
+                file_systems=[self.scratch],
             )
             mpi = self.pcs_cluster.add_node_group(
                 _family(c.instance_type).capitalize(),
                 instance_types=[c.instance_type],
-                max_count=16,
+                max_nodes=16,
             )
             self.pcs_cluster.add_queue("Mpi", node_groups=[mpi])
