@@ -63,11 +63,13 @@ class HpcValidationError(ValueError):
 
 def is_token(value: Any) -> bool:
     """True when ``value`` (or any string/number in it) is an unresolved CDK token."""
-    if isinstance(value, (list, tuple)):
-        return any(is_token(v) for v in value)
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+    if isinstance(value, (list, tuple, str, int, float)) and not isinstance(value, bool):
         from aws_cdk import Token
 
+        # A whole-list token (Token.as_list) is one "#{Token[...]}" element that only the
+        # list as a whole resolves as.
+        if isinstance(value, (list, tuple)):
+            return any(is_token(v) for v in value) or Token.is_unresolved(list(value))
         return Token.is_unresolved(value)
     return False
 
@@ -302,6 +304,10 @@ def _all(values: Sequence[Any], hint: Any) -> bool | None:
 def _isinstance(value: Any, hint: Any) -> bool | None:
     if not isinstance(hint, type):
         return None
+    if dataclasses.is_dataclass(hint):
+        # An option dataclass of this library is plain Python: nothing else (no jsii proxy)
+        # stands in for it, so a miss is certain.
+        return isinstance(value, hint)
     # A plain Python value is never a jsii object, so a miss on it is certain; a jsii object
     # may be a proxy of an interface that is not its Python base class, so a miss is unsure.
     plain = isinstance(value, (str, bytes, int, float, list, tuple, dict))

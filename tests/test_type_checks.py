@@ -229,3 +229,10 @@ def test_user_data_takes_commands_or_user_data_and_refuses_a_bare_string() -> No
     assert user_data_commands(v, "user_data", ["echo two"]) == ["echo two"]
     assert user_data_commands(v, "user_data", "echo three") == []
     assert [p.prop for p in v.problems] == ["user_data"]
+
+
+def test_a_whole_list_token_counts_as_a_token() -> None:
+    from hpc_constructs.errors import is_token
+
+    assert is_token(cdk.Token.as_list(cdk.Fn.split(",", cdk.Aws.ACCOUNT_ID)))
+    assert not is_token(["10.0.0.0/16"])
