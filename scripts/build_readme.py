@@ -38,7 +38,7 @@ def warning_ids() -> list[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for path in sorted((ROOT / "hpc_constructs").rglob("*.py")):
         for match in WARN_CALL.finditer(path.read_text()):
-            found.add((f"hpc-constructs:{match.group(1)}", path.stem))
+            found.add((f"hpc-constructs:{match.group(1)}", str(path.relative_to(ROOT))))
     return sorted(found)
 
 
@@ -49,7 +49,7 @@ def acknowledged_rules() -> list[tuple[str, str]]:
         if ".acknowledge(" not in text:
             continue
         for match in NAG_RULE.finditer(text):
-            found.add((match.group(1), path.stem))
+            found.add((match.group(1), str(path.relative_to(ROOT))))
     return sorted(found)
 
 
@@ -58,14 +58,14 @@ def reference() -> str:
         "## Reference: warning ids and acknowledged cdk-nag rules",
         "",
         "Generated from the library source by `scripts/build_readme.py`. Warnings are attached with",
-        "`Annotations.add_warning_v2`; cdk-nag 3 reports them in the validation report, so a",
-        "warning fails `cdk synth` until you fix it or acknowledge it on the construct:",
+        "`Annotations.add_warning_v2`. They do not fail `cdk synth` (only `cdk synth --strict`);",
+        "acknowledge one on its construct once you have read it:",
         '`cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id="hpc-constructs:efaDisabled", reason="..."))`.',
         "",
         "| warning id | emitted by |",
         "|---|---|",
     ]
-    lines += [f"| `{wid}` | `hpc_constructs/{module}.py` |" for wid, module in warning_ids()]
+    lines += [f"| `{wid}` | `{module}` |" for wid, module in warning_ids()]
     lines += [
         "",
         "cdk-nag rules the library acknowledges itself, each on a single resource with its reason",
@@ -74,9 +74,7 @@ def reference() -> str:
         "| rule | acknowledged in |",
         "|---|---|",
     ]
-    lines += [
-        f"| `{rule}` | `hpc_constructs/{module}.py` |" for rule, module in acknowledged_rules()
-    ]
+    lines += [f"| `{rule}` | `{module}` |" for rule, module in acknowledged_rules()]
     return "\n".join(lines) + "\n"
 
 
