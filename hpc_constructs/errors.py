@@ -68,8 +68,11 @@ def is_token(value: Any) -> bool:
 
         # A whole-list token (Token.as_list) is one "#{Token[...]}" element that only the
         # list as a whole resolves as.
+        # Only a list of strings goes to jsii whole: a list of option dataclasses cannot.
         if isinstance(value, (list, tuple)):
-            return any(is_token(v) for v in value) or Token.is_unresolved(list(value))
+            if any(is_token(v) for v in value):
+                return True
+            return all(isinstance(v, str) for v in value) and Token.is_unresolved(list(value))
         return Token.is_unresolved(value)
     return False
 

@@ -213,22 +213,26 @@ P2 = {"deployment_type": "PERSISTENT_2", "per_unit_storage_throughput": 125}
 @pytest.mark.parametrize(
     ("props", "prop", "allowed"),
     [
-        ({"storage_capacity_gib": "1200"}, "storage_capacity_gib", "an integer, not str"),
-        ({"target_throughput_mbps": "100"}, "target_throughput_mbps", "a number, not str"),
+        ({"storage_capacity_gib": "1200"}, "storage_capacity_gib", "(got str); allowed: int"),
+        ({"target_throughput_mbps": "100"}, "target_throughput_mbps", "(got str); allowed: float"),
         (
             {"deployment_type": "PERSISTENT_2", "per_unit_storage_throughput": "125"},
             "per_unit_storage_throughput",
-            "an integer, not str",
+            "(got str); allowed: int",
         ),
-        ({**P2, "automatic_backup_retention": "7"}, "automatic_backup_retention", "an integer"),
+        ({**P2, "automatic_backup_retention": "7"}, "automatic_backup_retention", "allowed: int"),
         (
             {**P2, "daily_automatic_backup_start_time": 3},
             "daily_automatic_backup_start_time",
-            "a string, not int",
+            "(got int); allowed: str",
         ),
-        ({"efa_enabled": "yes"}, "efa_enabled", "True or False, not str"),
-        ({"storage_capacity_gib": 1200.0}, "storage_capacity_gib", "an integer, not float"),
-        ({"deployment_type": "SCRATCH_3"}, "deployment_type", "one of SCRATCH_1, SCRATCH_2"),
+        ({"efa_enabled": "yes"}, "efa_enabled", "(got str); allowed: bool"),
+        ({"storage_capacity_gib": 1200.0}, "storage_capacity_gib", "(got float); allowed: int"),
+        (
+            {"deployment_type": "SCRATCH_3"},
+            "deployment_type",
+            "allowed: fsx.LustreDeploymentType or one of 'SCRATCH_1', 'SCRATCH_2'",
+        ),
     ],
 )
 def test_fails_wrong_python_type_is_one_problem_naming_the_prop(
@@ -254,7 +258,7 @@ def test_fails_str_where_a_list_of_str_is_expected() -> None:
             ],
         )
     assert [p.prop for p in err.value.problems] == ["data_repositories[0].import_events"]
-    assert "a list of strings (not a single string), not str" in str(err.value)
+    assert "import_events='NEW' is not valid (got str); allowed: a list of" in str(err.value)
     with pytest.raises(HpcValidationError, match=r"data_repositories=.*a list of DataRepository"):
         hc.LustreScratch(
             stack,
@@ -263,6 +267,16 @@ def test_fails_str_where_a_list_of_str_is_expected() -> None:
             vpc_subnets=subnets,
             data_repositories=hc.DataRepository(bucket=bucket, file_system_path="/a"),  # type: ignore[arg-type]
         )
+    with pytest.raises(HpcValidationError) as err:
+        hc.LustreScratch(
+            stack,
+            "Fs3",
+            vpc=vpc,
+            vpc_subnets=subnets,
+            data_repositories=[bucket],  # type: ignore[list-item]
+        )
+    assert [p.prop for p in err.value.problems] == ["data_repositories"]
+    assert "allowed: a list of DataRepository" in str(err.value)
 
 
 def test_fails_token_where_a_concrete_value_is_needed() -> None:

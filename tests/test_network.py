@@ -657,7 +657,9 @@ def test_byo_endpoint_rule_uses_the_vpc_cidr_token(fabrics: Fabrics) -> None:
 
 
 def test_fails_when_an_endpoint_is_not_a_fabric_endpoint() -> None:
-    with pytest.raises(HpcValidationError, match=r"endpoints='ssm'.*FabricEndpoint members"):
+    with pytest.raises(
+        HpcValidationError, match=r"endpoints=\['ssm'\].*allowed: a list of FabricEndpoint"
+    ):
         NetworkFabric(_stack(), "Fabric", endpoints=["ssm"])  # type: ignore[list-item]
 
 

@@ -84,13 +84,17 @@ def _stack() -> cdk.Stack:
 @pytest.mark.parametrize(
     ("props", "prop", "allowed"),
     [
-        ({"max_azs": "2"}, "max_azs", "an integer, not str"),
-        ({"availability_zones": "us-east-2a"}, "availability_zones", "a list of strings"),
-        ({"compute_availability_zone": 1}, "compute_availability_zone", "a string, not int"),
-        ({"cidr": 10}, "cidr", "a string, not int"),
-        ({"nat_gateways": 1.5}, "nat_gateways", "an integer, not float"),
-        ({"internet_access": "no"}, "internet_access", "True or False, not str"),
-        ({"max_compute_interfaces": "1000"}, "max_compute_interfaces", "an integer, not str"),
+        ({"max_azs": "2"}, "max_azs", "(got str); allowed: int"),
+        (
+            {"availability_zones": "us-east-2a"},
+            "availability_zones",
+            "(got str); allowed: a list of str",
+        ),
+        ({"compute_availability_zone": 1}, "compute_availability_zone", "(got int); allowed: str"),
+        ({"cidr": 10}, "cidr", "(got int); allowed: str"),
+        ({"nat_gateways": 1.5}, "nat_gateways", "(got float); allowed: int"),
+        ({"internet_access": "no"}, "internet_access", "(got str); allowed: bool"),
+        ({"max_compute_interfaces": "1000"}, "max_compute_interfaces", "(got str); allowed: int"),
     ],
 )
 def test_fails_wrong_python_type_is_one_problem_naming_the_prop(

@@ -18,7 +18,7 @@ from constructs import Construct, IConstruct
 
 from hpc_constructs import limits
 from hpc_constructs.compute import select_subnets
-from hpc_constructs.errors import Validator, is_token, warn
+from hpc_constructs.errors import Validator, check_prop_types, is_token, warn
 from hpc_constructs.lustre.options import (
     FSX_S3_SERVICE_LINKED_ROLE_PATH,
     DataRepository,
@@ -34,36 +34,13 @@ from hpc_constructs.lustre.options import (
 from hpc_constructs.lustre.plan import (
     LUSTRE_DATA_COMPRESSION_TYPES,
     LUSTRE_DRIVE_CACHE_TYPES,
-    Expect,
     LustrePlan,
     LustreRequest,
     RepositoryRequest,
-    check_types,
     choice,
     plan_lustre,
-    type_problem,
 )
 from hpc_constructs.mounts import LUSTRE_PORTS, allow_lustre_clients, lustre_mount_commands
-
-#: Python types of the props (checked first, so a wrong type is one clear problem).
-_EXPECTED: dict[str, Expect] = {
-    "storage_capacity_gib": Expect("int"),
-    "target_throughput_mbps": Expect("number"),
-    "per_unit_storage_throughput": Expect("int"),
-    "throughput_capacity_mbps": Expect("int"),
-    "automatic_backup_retention": Expect("int"),
-    "daily_automatic_backup_start_time": Expect("str"),
-    "weekly_maintenance_start_time": Expect("str"),
-    "efa_enabled": Expect("bool"),
-}
-_REPOSITORY_EXPECTED: dict[str, Expect] = {
-    "file_system_path": Expect("str"),
-    "prefix": Expect("str"),
-    "import_events": Expect("str_list"),
-    "export_events": Expect("str_list"),
-    "batch_import_metadata_on_create": Expect("bool"),
-    "imported_file_chunk_size_mib": Expect("int"),
-}
 
 
 class _LustreConnections(ec2.Connections):
@@ -234,6 +211,7 @@ class LustreScratch(LustreScratchBase):
         Default: - ``RETAIN`` for every deployment type (see docs/lustre.md).
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -348,6 +326,7 @@ class LustreScratch(LustreScratchBase):
         )
 
     @staticmethod
+    @check_prop_types
     def from_attributes(
         scope: Construct,
         id: str,
@@ -577,13 +556,12 @@ class LustreScratch(LustreScratchBase):
 
 
 def _request(scope: Construct, props: dict[str, Any], subnet_count: int) -> LustreRequest:
-    """Check the Python types of ``props`` and reduce them to a plain :class:`LustreRequest`.
+    """Reduce ``props`` to a plain :class:`LustreRequest` (enum members to their strings).
 
-    Type problems are raised on their own (one per prop): the rules assume the right types.
+    ``check_prop_types`` has checked the Python types of the props (and of the fields of each
+    ``DataRepository``) before: the rules assume the right types.
     """
     v = Validator(scope)
-    check_types(v, props, _EXPECTED)
-    repositories = _repository_requests(v, props["data_repositories"])
     deployment = choice(
         v, "deployment_type", props["deployment_type"], limits.LUSTRE_DEPLOYMENT_TYPES
     )
@@ -622,42 +600,22 @@ def _request(scope: Construct, props: dict[str, Any], subnet_count: int) -> Lust
         weekly_maintenance_start_time=props["weekly_maintenance_start_time"],
         metadata_configuration=props["metadata_configuration"],
         efa_enabled=props["efa_enabled"],
-        repositories=repositories,
+        repositories=tuple(_repository_request(repo) for repo in props["data_repositories"]),
         removal_policy=removal.name if isinstance(removal, enum.Enum) else removal,
         subnet_count=subnet_count,
     )
 
 
-def _repository_requests(v: Validator, repos: Any) -> tuple[RepositoryRequest, ...]:
-    if isinstance(repos, (str, DataRepository)) or not isinstance(repos, Sequence):
-        v.add("data_repositories", repos, f"a list of DataRepository, not {type(repos).__name__}")
-        return ()
-    requests: list[RepositoryRequest] = []
-    for index, repo in enumerate(repos):
-        where = f"data_repositories[{index}]"
-        if not isinstance(repo, DataRepository):
-            v.add(where, repo, f"a DataRepository, not {type(repo).__name__}")
-            continue
-        fields = {name: getattr(repo, name) for name in _REPOSITORY_EXPECTED}
-        ok = True
-        for name, expect in _REPOSITORY_EXPECTED.items():
-            problem = type_problem(fields[name], expect)
-            if problem is not None:
-                v.add(f"{where}.{name}", fields[name], problem)
-                ok = False
-        if ok:
-            requests.append(
-                RepositoryRequest(
-                    bucket_path=repo.bucket.node.path,
-                    file_system_path=repo.file_system_path,
-                    prefix=repo.prefix,
-                    import_events=tuple(str(plain(e)) for e in repo.import_events),
-                    export_events=tuple(str(plain(e)) for e in repo.export_events),
-                    batch_import_metadata_on_create=repo.batch_import_metadata_on_create,
-                    imported_file_chunk_size_mib=repo.imported_file_chunk_size_mib,
-                )
-            )
-    return tuple(requests)
+def _repository_request(repo: DataRepository) -> RepositoryRequest:
+    return RepositoryRequest(
+        bucket_path=repo.bucket.node.path,
+        file_system_path=repo.file_system_path,
+        prefix=repo.prefix,
+        import_events=tuple(str(plain(e)) for e in repo.import_events),
+        export_events=tuple(str(plain(e)) for e in repo.export_events),
+        batch_import_metadata_on_create=repo.batch_import_metadata_on_create,
+        imported_file_chunk_size_mib=repo.imported_file_chunk_size_mib,
+    )
 
 
 # --- L2 placeholders ----------------------------------------------------------------------------

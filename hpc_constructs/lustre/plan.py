@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hpc_constructs import limits
-from hpc_constructs.errors import Problem, Validator, is_token
+from hpc_constructs.errors import TOKEN_SHOWN, Validator, is_token, needs_concrete_value
 from hpc_constructs.lustre.options import (
     ALL_EVENTS,
     LustreMetadataConfiguration,
@@ -28,75 +28,13 @@ _WEEKLY = re.compile(r"^([1-7]):([01]\d|2[0-3]):([0-5]\d)$")
 _DAILY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DEFAULT_PERSISTENT_BACKUP_DAYS = 7
 DEFAULT_STORAGE_CAPACITY_GIB = 1200
-#: Shown instead of a token's text in problems (``Validator`` would skip the token itself).
-TOKEN_SHOWN = "<unresolved token>"
-CONCRETE = "needs a concrete value at synth time"
 
 LUSTRE_DATA_COMPRESSION_TYPES = ("NONE", "LZ4")
 LUSTRE_DRIVE_CACHE_TYPES = ("NONE", "READ")
 REMOVAL_POLICIES = ("RETAIN", "DESTROY")
 
 
-# --- boundary: Python types and tokens ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Expect:
-    """The Python type a prop must have: ``kind`` is int, number, str, bool or str_list."""
-
-    kind: str
-    #: numeric tokens (CfnParameter.value_as_number, ...) are allowed
-    tokens: bool = True
-
-
-_KIND_TEXT = {
-    "int": "an integer",
-    "number": "a number",
-    "str": "a string",
-    "bool": "True or False",
-    "str_list": "a list of strings (not a single string)",
-}
-
-
-def type_problem(value: Any, expect: Expect) -> str | None:
-    """What is wrong with the Python type of ``value`` (``None``: nothing, or ``value`` unset)."""
-    if value is None:
-        return None
-    kind = expect.kind
-    if kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind in ("int", "number"):
-        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-        ok = numeric and (
-            kind == "number" or isinstance(value, int) or (expect.tokens and is_token(value))
-        )
-    elif kind == "str":
-        ok = isinstance(value, str)
-    else:
-        ok = isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
-    if ok:
-        return None
-    return f"{_KIND_TEXT[kind]}, not {type(value).__name__}"
-
-
-def check_types(v: Validator, values: Mapping[str, Any], expected: Mapping[str, Expect]) -> bool:
-    """One problem per prop whose Python type is wrong. Returns True when all are right."""
-    ok = True
-    for prop, expect in expected.items():
-        problem = type_problem(values.get(prop), expect)
-        if problem is not None:
-            value = values[prop]
-            v.add(prop, TOKEN_SHOWN if is_token(value) else value, problem)
-            ok = False
-    return ok
-
-
-def require_concrete(v: Validator, prop: str, value: Any, why: str) -> bool:
-    """Report ``prop`` when it is a token although the rule needs its value now."""
-    if value is None or not is_token(value):
-        return True
-    v.problems.append(Problem(v.path, prop, TOKEN_SHOWN, "a concrete value", f"{CONCRETE}: {why}"))
-    return False
+# --- boundary: enum members and strings ------------------------------------------------
 
 
 def choice(v: Validator, prop: str, value: Any, allowed: Sequence[str]) -> str | None:
@@ -243,8 +181,10 @@ def plan_capacity(v: Validator, request: LustreRequest) -> int | None:
         v.add(_LIMIT_PROPS.get(prop, prop), value, allowed)
     if target is not None and capacity is None and not tiering:
         why = "the storage capacity is computed from it"
-        concrete = require_concrete(v, "target_throughput_mbps", target, why)
-        concrete = require_concrete(v, "per_unit_storage_throughput", per_unit, why) and concrete
+        concrete = needs_concrete_value(v, "target_throughput_mbps", target, why)
+        concrete = (
+            needs_concrete_value(v, "per_unit_storage_throughput", per_unit, why) and concrete
+        )
         positive = concrete and v.require(
             target > 0, "target_throughput_mbps", target, "a positive number of MB/s"
         )

@@ -19,14 +19,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hpc_constructs.errors import Validator, is_token, warn
-from hpc_constructs.network.plan import (
-    TOKEN_SHOWN,
-    NewVpcPlan,
-    azs_known,
-    check_types,
-    plan_new_vpc,
-)
+from hpc_constructs.errors import TOKEN_SHOWN, Validator, check_prop_types, is_token, warn
+from hpc_constructs.network.plan import NewVpcPlan, azs_known, plan_new_vpc
 
 
 class FabricEndpoint(enum.Enum):
@@ -186,6 +180,7 @@ class NetworkFabric(Construct):
         FabricEndpoint.CLOUDWATCH_LOGS,
     )
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -212,8 +207,6 @@ class NetworkFabric(Construct):
         props = {k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
         self._init_attributes()
         v = Validator(self)
-        if not check_types(v, props):
-            v.raise_if_any()
         plan: NewVpcPlan | None = None
         if vpc is None:
             plan = self._plan_new_vpc(v, props)
@@ -358,17 +351,8 @@ class NetworkFabric(Construct):
         if endpoints is None:
             isolated = vpc is None and not self.internet_access
             return self.ISOLATED_ENDPOINTS if isolated else ()
-        if isinstance(endpoints, (str, FabricEndpoint)):
-            v.add("endpoints", endpoints, "a list of FabricEndpoint members, not a single value")
-            return ()
-        for endpoint in endpoints:
-            v.require(
-                isinstance(endpoint, FabricEndpoint),
-                "endpoints",
-                endpoint,
-                "FabricEndpoint members, e.g. FabricEndpoint.SSM",
-            )
-        return tuple(dict.fromkeys(e for e in endpoints if isinstance(e, FabricEndpoint)))
+        # check_prop_types has made sure it is a list of FabricEndpoint members.
+        return tuple(dict.fromkeys(endpoints))
 
     def _service_subnets(
         self, created: bool, given: ec2.SubnetSelection | None

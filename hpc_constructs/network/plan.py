@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpc_constructs.errors import Problem, Validator, is_token
+from hpc_constructs.errors import (
+    CONCRETE,
+    TOKEN_SHOWN,
+    Problem,
+    Validator,
+    is_token,
+    needs_concrete_value,
+)
 
 #: AWS reserves the first four and the last address of every subnet (VPC User Guide,
 #: "Subnet CIDR blocks").
@@ -33,31 +40,9 @@ DEFAULT_SERVICE_SUBNET_CIDR_MASK = 22
 #: Public subnets only hold NAT gateways (and perhaps a bastion or load balancer).
 PUBLIC_SUBNET_CIDR_MASK = 24
 
-TOKEN_SHOWN = "<unresolved token>"
-CONCRETE = "needs a concrete value at synth time"
 #: What ``Stack.availability_zones`` returns before the CDK CLI has looked the AZs up; the CLI
 #: then runs the app again with real values. aws-cdk-lib's Vpc ignores these too.
 LOOKUP_PLACEHOLDER_AZS = frozenset({"dummy1a", "dummy1b", "dummy1c"})
-
-#: Python type of each prop: int, str, bool or str_list (a list of strings, not one string).
-PROP_TYPES: Mapping[str, str] = {
-    "cidr": "str",
-    "max_azs": "int",
-    "availability_zones": "str_list",
-    "compute_availability_zone": "str",
-    "internet_access": "bool",
-    "nat_gateways": "int",
-    "max_compute_interfaces": "int",
-    "service_subnet_cidr_mask": "int",
-    "s3_gateway_endpoint": "bool",
-    "flow_logs": "bool",
-}
-_KIND_TEXT = {
-    "int": "an integer",
-    "str": "a string",
-    "bool": "True or False",
-    "str_list": "a list of strings (not a single string)",
-}
 
 
 def azs_known(azs: Sequence[str]) -> bool:
@@ -81,50 +66,6 @@ def compute_subnet_cidr_mask(max_compute_interfaces: int) -> int:
     raise ValueError(
         f"max_compute_interfaces={max_compute_interfaces} does not fit in a /{low} subnet"
     )
-
-
-# --- boundary -------------------------------------------------------------------------------
-
-
-def type_problem(value: Any, kind: str) -> str | None:
-    """What is wrong with the Python type of ``value`` (numeric tokens pass as integers)."""
-    if value is None:
-        return None
-    if kind == "bool":
-        ok = isinstance(value, bool)
-    elif kind == "int":
-        ok = not isinstance(value, bool) and (
-            isinstance(value, int) or (isinstance(value, float) and is_token(value))
-        )
-    elif kind == "str":
-        ok = isinstance(value, str)
-    else:
-        ok = isinstance(value, (list, tuple)) and all(isinstance(i, str) for i in value)
-    return None if ok else f"{_KIND_TEXT[kind]}, not {type(value).__name__}"
-
-
-def check_types(v: Validator, props: Mapping[str, Any]) -> bool:
-    """One problem per prop of the wrong Python type; True when every type is right."""
-    ok = True
-    for prop, kind in PROP_TYPES.items():
-        problem = type_problem(props.get(prop), kind)
-        if problem is not None:
-            value = props[prop]
-            v.add(prop, TOKEN_SHOWN if is_token(value) else value, problem)
-            ok = False
-    return ok
-
-
-def check_concrete(v: Validator, props: Mapping[str, Any], names: Sequence[str], why: str) -> bool:
-    """Report each of ``names`` that is a token: the fabric needs its value at synth time."""
-    ok = True
-    for prop in names:
-        if props.get(prop) is not None and is_token(props[prop]):
-            v.problems.append(
-                Problem(v.path, prop, TOKEN_SHOWN, "a concrete value", f"{CONCRETE}: {why}")
-            )
-            ok = False
-    return ok
 
 
 # --- new VPC rules ----------------------------------------------------------------------------
@@ -315,25 +256,25 @@ def nat_gateway_azs(
     return (compute_az, *others[: nat_gateways - 1])
 
 
+#: Props the subnet layout is computed from: they need concrete values at synth time.
+_LAYOUT_PROPS = (
+    "max_azs",
+    "availability_zones",
+    "compute_availability_zone",
+    "nat_gateways",
+    "max_compute_interfaces",
+    "service_subnet_cidr_mask",
+)
+
+
 def plan_new_vpc(
     v: Validator, stack_azs: Sequence[str], props: Mapping[str, Any]
 ) -> NewVpcPlan | None:
     """Every rule for a new VPC; ``None`` when a problem was recorded in ``v``."""
     internet = True if props.get("internet_access") is None else bool(props["internet_access"])
-    concrete = check_concrete(
-        v,
-        props,
-        (
-            "max_azs",
-            "availability_zones",
-            "compute_availability_zone",
-            "nat_gateways",
-            "max_compute_interfaces",
-            "service_subnet_cidr_mask",
-        ),
-        "the fabric lays out its subnets from it",
-    )
-    if not concrete:
+    why = "the fabric lays out its subnets from it"
+    concrete = [needs_concrete_value(v, prop, props.get(prop), why) for prop in _LAYOUT_PROPS]
+    if not all(concrete):
         check_cidr(v, props.get("cidr") or DEFAULT_CIDR, 1, internet, 28, None)
         return None
     azs = plan_azs(v, stack_azs, props.get("max_azs"), props.get("availability_zones"))
