@@ -295,6 +295,20 @@ def node_range_rule(v: Validator, num_nodes: int, main_node: int, targets: Seque
             )
 
 
+def _merged(base: NodeRange, r: NodeRange) -> NodeRange:
+    """A node range's values over the job's (``base``); environments are merged."""
+    return NodeRange(
+        r.start,
+        r.end,
+        image=r.image if r.image is not None else base.image,
+        command=r.command if r.command is not None else base.command,
+        environment={**(base.environment or {}), **(r.environment or {})},
+        vcpus=r.vcpus if r.vcpus is not None else base.vcpus,
+        memory=r.memory if r.memory is not None else base.memory,
+        gpus=r.gpus if r.gpus is not None else base.gpus,
+    )
+
+
 def _host_volume(item: SharedFileSystem) -> batch.EcsVolume:
     path = item.mount_point or DEFAULT_MOUNT_POINT
     return batch.EcsVolume.host(
@@ -759,16 +773,10 @@ class BatchMultiNode(NodeLauncher):
         :param propagate_tags: copy job tags to the ECS tasks. Default: - True.
         """
         v = Validator(f"{self.node.path}/{id}")
+        base = NodeRange(0, 0, image, command, environment, vcpus, memory, gpus)
         ranges = self._job_rules(
-            v,
-            num_nodes=num_nodes,
-            main_node=main_node,
-            node_ranges=node_ranges,
-            retry_attempts=retry_attempts,
-            base=NodeRange(0, 0, command=command, environment=environment, vcpus=vcpus,
-                           memory=memory, gpus=gpus),
-            shared_memory_size=shared_memory_size,
-        )  # fmt: skip
+            v, num_nodes, main_node, node_ranges, retry_attempts, base, shared_memory_size
+        )
         v.raise_if_any()
         job = batch.MultiNodeJobDefinition(
             self,
@@ -783,12 +791,7 @@ class BatchMultiNode(NodeLauncher):
             container = self._container(
                 job,
                 f"Container{index}" if len(ranges) > 1 else "Container",
-                image=r.image if r.image is not None else image,
-                command=r.command if r.command is not None else command,
-                environment={**(environment or {}), **(r.environment or {})},
-                vcpus=r.vcpus if r.vcpus is not None else vcpus,
-                memory=r.memory if r.memory is not None else memory,
-                gpus=r.gpus if r.gpus is not None else gpus,
+                _merged(base, r),
                 shared_memory_size=shared_memory_size,
                 job_role=job_role,
             )
@@ -805,7 +808,6 @@ class BatchMultiNode(NodeLauncher):
     def _job_rules(
         self,
         v: Validator,
-        *,
         num_nodes: int,
         main_node: int,
         node_ranges: Sequence[NodeRange] | None,
@@ -890,16 +892,20 @@ class BatchMultiNode(NodeLauncher):
         self,
         scope: Construct,
         id: str,
+        node: NodeRange,
         *,
-        image: str | ecs.ContainerImage,
-        command: Sequence[str],
-        environment: Mapping[str, str],
-        vcpus: int | None,
-        memory: cdk.Size | None,
-        gpus: int | None,
         shared_memory_size: cdk.Size | None,
         job_role: iam.IRole | None,
     ) -> batch.EcsEc2ContainerDefinition:
+        image, command, memory, gpus, vcpus = (
+            node.image,
+            node.command,
+            node.memory,
+            node.gpus,
+            node.vcpus,
+        )
+        assert image is not None  # add_job's image is required
+        environment = node.environment or {}
         spec = self.instance_spec
         node_memory = memory if memory is not None else cdk.Size.mebibytes(self.max_job_memory_mib)
         shm = shared_memory_size or cdk.Size.mebibytes(
@@ -924,7 +930,7 @@ class BatchMultiNode(NodeLauncher):
             scope,
             id,
             image=ecs.ContainerImage.from_registry(image) if isinstance(image, str) else image,
-            command=list(command),
+            command=list(command or ()),
             cpu=vcpus if vcpus is not None else spec.vcpus,
             memory=node_memory,
             gpu=gpu_count or None,
