@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match
 
 from hpc_constructs import (
+    EfaComputeFleet,
     FleetCapacity,
     HpcValidationError,
     LustreScratch,
     NetworkFabric,
     PcsCluster,
-    SlurmStorage,
+    SharedFileSystem,
 )
 from tests.harness import (
     TEST_ENV,
@@ -31,21 +36,107 @@ from tests.harness import (
 AMI = ec2.MachineImage.generic_linux({"us-east-2": "ami-0123456789abcdef0"})
 
 
+RESERVATION = "cr-0123456789abcdef0"
+
+
+def _fleet_counts(n: int) -> dict[str, int]:
+    """EfaComputeFleet's node-count prop (max_nodes, max_capacity before the rename)."""
+    params = inspect.signature(EfaComputeFleet.__init__).parameters
+    return {"max_nodes": n} if "max_nodes" in params else {"max_capacity": n}
+
+
 @pytest.fixture(scope="module")
 def synth() -> Synthesized:
-    from stacks.slurm_stack import SlurmClusterConfig, SlurmClusterStack
-
+    """One PCS cluster composed with the other constructs the way a user would: Lustre and EFS
+    on every group, an EfaComputeFleet's placement group shared with a node group, a Capacity
+    Reservation without its group, a role passed in, grants and connections."""
     app = make_app()
-    stack = SlurmClusterStack(app, "Slurm", env=TEST_ENV, config=SlurmClusterConfig(flavour="pcs"))
-    assert stack.pcs_cluster is not None
-    cluster = stack.pcs_cluster
+    stack = cdk.Stack(app, "Slurm", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    scratch = LustreScratch(stack, "Scratch", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets)
+    cdk.Validations.of(scratch).acknowledge(
+        cdk.Acknowledgment(id="hpc-constructs:scratchWithoutExport", reason="test scratch")
+    )
+    home = efs.FileSystem(
+        stack,
+        "Home",
+        vpc=fabric.vpc,
+        vpc_subnets=fabric.compute_subnets,
+        encrypted=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+    cluster = PcsCluster(
+        stack,
+        "Pcs",
+        vpc=fabric.vpc,
+        vpc_subnets=fabric.compute_subnet,
+        machine_image=AMI,
+        file_systems=[scratch],
+        user_data=["echo cluster-wide"],
+    )
+    mpi = cluster.add_node_group("Hpc7a", instance_types=["hpc7a.96xlarge"], max_nodes=16)
+    cluster.add_file_system(home)  # after the first group: it gets the mount too
+    mpi.add_user_data("echo mpi-only")
     spot = cluster.add_node_group(
         "SpotC5n",
         instance_types=["c5n.18xlarge"],
-        max_count=8,
+        max_nodes=8,
         capacity=FleetCapacity.spot(),
     )
-    cluster.add_queue("Spot", node_groups=[spot])
+    fleet = EfaComputeFleet(
+        stack,
+        "Fleet",
+        vpc=fabric.vpc,
+        vpc_subnets=fabric.compute_subnets,
+        instance_types=["c5n.18xlarge"],
+        **_fleet_counts(2),
+    )
+    shared = cluster.add_node_group(
+        "Shared",
+        instance_types=["c5n.18xlarge"],
+        max_nodes=2,
+        placement_group=fleet.placement_group,
+        role=iam.Role(
+            stack,
+            "OwnRole",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            path="/aws-pcs/",
+        ),
+    )
+    odcr = cluster.add_node_group(
+        "Odcr",
+        instance_types=["c5n.18xlarge"],
+        max_nodes=2,
+        capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+    )
+    cdk.Validations.of(odcr).acknowledge(
+        cdk.Acknowledgment(
+            id="hpc-constructs:reservationWithoutPlacementGroup", reason="test reservation"
+        )
+    )
+    cluster.add_queue("Mpi", node_groups=[mpi])
+    cluster.add_queue("Spot", node_groups=[spot, shared, odcr])
+    bucket = s3.Bucket(
+        stack,
+        "Inputs",
+        enforce_ssl=True,
+        server_access_logs_bucket=s3.Bucket(stack, "Logs", enforce_ssl=True),
+    )
+    bucket.grant_read(mpi)
+    policy = mpi.role.node.find_child("DefaultPolicy")
+    for finding in ("Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*"):
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(id=f"AwsSolutions-IAM5[{finding}]", reason="test: grant_read")
+        )
+    cdk.Validations.of(policy).acknowledge(
+        cdk.Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(bucket.node.default_child)}"
+            ".Arn>/*]",
+            reason="test: grant_read on the inputs bucket",
+        )
+    )
+    db = ec2.SecurityGroup(stack, "Db", vpc=fabric.vpc, allow_all_outbound=False)
+    db.connections.allow_from(spot, ec2.Port.tcp(5432), "Postgres from the spot nodes")
     return synthesize(app)
 
 
@@ -69,7 +160,7 @@ def test_node_groups_map_capacity_scaling_and_launch_template(synth: Synthesized
         r["Properties"]["Name"]: r["Properties"]
         for r in _resources(synth, "AWS::PCS::ComputeNodeGroup").values()
     }
-    assert set(groups) == {"hpc7a", "spotc5n"}
+    assert set(groups) == {"hpc7a", "spotc5n", "shared", "odcr"}
     assert groups["hpc7a"]["PurchaseOption"] == "ONDEMAND"
     assert groups["hpc7a"]["ScalingConfiguration"] == {
         "MinInstanceCount": 0,
@@ -105,14 +196,42 @@ def test_efa_launch_template_carries_the_catalog_layout(synth: Synthesized) -> N
     assert data["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True
 
 
-def test_user_data_is_mime_multipart_and_mounts_lustre(synth: Synthesized) -> None:
-    data = _launch_template(synth, "PcsHpc7a")
-    text = json.dumps(data["UserData"])
-    assert "multipart/mixed" in text
-    assert "text/x-shellscript" in text
-    assert "mount.lustre" in text
-    assert "/fsx" in text
-    assert "fi_info -p efa" in text
+def test_user_data_mounts_lustre_and_efs_then_runs_cluster_and_group_commands(
+    synth: Synthesized,
+) -> None:
+    mpi = json.dumps(_launch_template(synth, "PcsHpc7a")["UserData"])
+    assert "multipart/mixed" in mpi
+    assert "text/x-shellscript" in mpi
+    assert "fi_info -p efa" in mpi
+    order = [mpi.index(t) for t in ("mount.lustre", "amazon-efs-utils", "cluster-wide", "mpi-only")]
+    assert order == sorted(order), order
+    spot = json.dumps(_launch_template(synth, "PcsSpotC5n")["UserData"])
+    assert "amazon-efs-utils" in spot
+    assert "cluster-wide" in spot
+    assert "mpi-only" not in spot
+
+
+def test_node_groups_wait_for_the_efs_mount_targets(synth: Synthesized) -> None:
+    template = synth.template_dict("Slurm")
+    targets = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::EFS::MountTarget"}
+    assert targets
+    for key, group in _resources(synth, "AWS::PCS::ComputeNodeGroup").items():
+        assert targets <= set(group.get("DependsOn", [])), key
+
+
+def test_efs_and_lustre_accept_the_cluster_group_on_their_ports_only(synth: Synthesized) -> None:
+    template = synth.template("Slurm")
+    for from_port, to_port in ((988, 988), (1018, 1023), (2049, 2049)):
+        template.has_resource_properties(
+            "AWS::EC2::SecurityGroupIngress",
+            {
+                "FromPort": from_port,
+                "ToPort": to_port,
+                "SourceSecurityGroupId": {
+                    "Fn::GetAtt": [Match.string_like_regexp("^PcsSecurityGroup"), "GroupId"]
+                },
+            },
+        )
 
 
 def test_single_card_efa_group_gets_primary_plus_efa_only(synth: Synthesized) -> None:
@@ -120,6 +239,27 @@ def test_single_card_efa_group_gets_primary_plus_efa_only(synth: Synthesized) ->
     # c5n.18xlarge: one network card taking several interfaces -> ENA primary + efa-only.
     layout = [(n["DeviceIndex"], n.get("InterfaceType")) for n in data["NetworkInterfaces"]]
     assert layout == [(0, None), (1, "efa-only")]
+
+
+def test_a_fleets_placement_group_is_shared_not_duplicated(synth: Synthesized) -> None:
+    groups = _resources(synth, "AWS::EC2::PlacementGroup")
+    (fleet_group,) = [k for k in groups if k.startswith("Fleet")]
+    assert not [k for k in groups if k.startswith(("PcsShared", "PcsOdcr"))]
+    shared = _launch_template(synth, "PcsShared")
+    assert shared["Placement"]["GroupName"] == {"Fn::GetAtt": [fleet_group, "GroupName"]}
+    assert "Placement" not in _launch_template(synth, "PcsOdcr")
+
+
+def test_capacity_reservation_without_group_warns() -> None:
+    _stack, cluster = _cluster()
+    group = cluster.add_node_group(
+        "Odcr",
+        instance_types=["c5n.18xlarge"],
+        max_nodes=2,
+        capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+    )
+    assert "hpc-constructs:reservationWithoutPlacementGroup" in warning_ids(group)
+    assert group.placement_group is None
 
 
 def test_node_role_follows_pcs_naming_rule_and_can_register(synth: Synthesized) -> None:
@@ -135,7 +275,36 @@ def test_node_role_follows_pcs_naming_rule_and_can_register(synth: Synthesized) 
                         {"Action": "pcs:RegisterComputeNodeGroupInstance", "Resource": "*"}
                     )
                 ]
-            }
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("^OwnRole")}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::IAM::InstanceProfile", {"Roles": [{"Ref": Match.string_like_regexp("^OwnRole")}]}
+    )
+
+
+def test_grants_and_connections_reach_the_node_groups(synth: Synthesized) -> None:
+    template = synth.template("Slurm")
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Action": Match.array_with(["s3:GetObject*"])})]
+                )
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("^PcsHpc7aRole")}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "FromPort": 5432,
+            "GroupId": {"Fn::GetAtt": [Match.string_like_regexp("^Db"), "GroupId"]},
+            "SourceSecurityGroupId": {
+                "Fn::GetAtt": [Match.string_like_regexp("^PcsSecurityGroup"), "GroupId"]
+            },
         },
     )
 
@@ -177,13 +346,13 @@ def _cluster(az: str = "us-east-2b", **kw: Any) -> tuple[cdk.Stack, PcsCluster]:
     stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
     fabric = NetworkFabric(stack, "Fabric", compute_availability_zone=az)
     kw.setdefault("machine_image", AMI)
-    return stack, PcsCluster(stack, "Pcs", vpc=fabric.vpc, subnet=fabric.compute_subnet, **kw)
+    return stack, PcsCluster(stack, "Pcs", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnet, **kw)
 
 
 def _group_fails(*expected: str, cluster: PcsCluster | None = None, **kw: Any) -> None:
     pcs_cluster = cluster or _cluster()[1]
     kw.setdefault("instance_types", ["c5n.18xlarge"])
-    kw.setdefault("max_count", 4)
+    kw.setdefault("max_nodes", 4)
     with pytest.raises(HpcValidationError) as err:
         pcs_cluster.add_node_group("Group", **kw)
     for text in expected:
@@ -198,14 +367,14 @@ def test_fails_with_an_unsupported_slurm_version_and_size() -> None:
     assert "size='HUGE'" in str(err.value)
 
 
-def test_fails_when_min_count_exceeds_max_count() -> None:
-    _group_fails("S/Pcs/Group: max_count=2", "at least min_count (3)", min_count=3, max_count=2)
+def test_fails_when_min_nodes_exceeds_max_nodes() -> None:
+    _group_fails("S/Pcs/Group: max_nodes=2", "at least min_nodes (3)", min_nodes=3, max_nodes=2)
 
 
 def test_fails_when_node_groups_exceed_the_cluster_size() -> None:
     _stack, cluster = _cluster()
-    cluster.add_node_group("First", instance_types=["c5n.18xlarge"], max_count=30)
-    _group_fails("max_count=4", "at most 2", "SMALL cluster runs at most 32", cluster=cluster)
+    cluster.add_node_group("First", instance_types=["c5n.18xlarge"], max_nodes=30)
+    _group_fails("max_nodes=4", "at most 2", "SMALL cluster runs at most 32", cluster=cluster)
 
 
 def test_fails_when_efa_is_requested_on_a_type_without_efa() -> None:
@@ -224,7 +393,9 @@ def test_fails_when_an_efa_group_spans_azs() -> None:
     stack, cluster = _cluster()
     fabric = stack.node.find_child("Fabric")
     assert isinstance(fabric, NetworkFabric)
-    _group_fails("subnets=", "exactly one subnet", cluster=cluster, subnets=fabric.service_subnets)
+    _group_fails(
+        "vpc_subnets=", "exactly one subnet", cluster=cluster, vpc_subnets=fabric.service_subnets
+    )
 
 
 def test_fails_when_spot_is_not_offered() -> None:
@@ -286,31 +457,70 @@ def test_fails_when_a_lustre_mount_dir_is_a_system_directory() -> None:
             stack,
             "Pcs",
             vpc=fabric.vpc,
-            subnet=fabric.compute_subnet,
+            vpc_subnets=fabric.compute_subnet,
             machine_image=AMI,
-            shared_storage=[SlurmStorage(file_system=lustre, mount_dir="/opt")],
+            file_systems=[SharedFileSystem(lustre, mount_point="/opt")],
         )
-    assert "S/Pcs: shared_storage[].mount_dir='/opt'" in str(err.value), str(err.value)
+    assert "S/Pcs: file_systems='/opt'" in str(err.value), str(err.value)
     assert "not a system directory" in str(err.value)
 
 
 def test_fails_when_a_queue_uses_another_clusters_group() -> None:
     _stack, one = _cluster()
     _stack2, two = _cluster()
-    group = two.add_node_group("Group1", instance_types=["c5n.18xlarge"], max_count=2)
+    group = two.add_node_group("Group1", instance_types=["c5n.18xlarge"], max_nodes=2)
     with pytest.raises(HpcValidationError, match="node groups added to this cluster"):
         one.add_queue("Queue1", node_groups=[group])
 
 
 def test_warns_when_efa_is_disabled_on_an_efa_type() -> None:
     _stack, cluster = _cluster()
-    group = cluster.add_node_group("Tcp", instance_types=["c5n.18xlarge"], max_count=2, efa=False)
+    group = cluster.add_node_group("Tcp", instance_types=["c5n.18xlarge"], max_nodes=2, efa=False)
     assert "hpc-constructs:efaDisabled" in warning_ids(group)
     assert group.placement_group is None
 
 
 def test_user_data_decodes_as_multipart() -> None:
     _stack, cluster = _cluster()
-    group = cluster.add_node_group("Group", instance_types=["c5n.18xlarge"], max_count=2)
+    group = cluster.add_node_group("Group", instance_types=["c5n.18xlarge"], max_nodes=2)
     rendered = group.user_data.render()
     assert rendered.startswith("Content-Type: multipart/mixed")
+
+
+def test_fails_with_wrong_prop_types_at_the_boundary() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    with pytest.raises(HpcValidationError) as err:
+        PcsCluster(stack, "Pcs", vpc=fabric.vpc, vpc_subnets="subnet-123", machine_image=AMI)
+    assert "S/Pcs: vpc_subnets='subnet-123'" in str(err.value)
+    _group_fails("max_nodes='4'", max_nodes="4")
+    _group_fails("user_data='echo hi'", "ec2.UserData or a list of str", user_data="echo hi")
+
+
+def test_controller_takes_exactly_one_subnet() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    with pytest.raises(HpcValidationError, match=r"vpc_subnets=.*exactly one subnet"):
+        PcsCluster(
+            stack, "Pcs", vpc=fabric.vpc, vpc_subnets=fabric.service_subnets, machine_image=AMI
+        )
+
+
+def test_fails_when_a_passed_role_breaks_the_pcs_path_rule() -> None:
+    stack, cluster = _cluster()
+    role = iam.Role(stack, "Plain", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+    _group_fails("role=", "under the path /aws-pcs/ or named AWSPCS*", cluster=cluster, role=role)
+    named = iam.Role.from_role_arn(stack, "Named", "arn:aws:iam::123456789012:role/AWSPCS-nodes")
+    group = cluster.add_node_group("Okay", instance_types=["c5n.18xlarge"], max_nodes=2, role=named)
+    assert group.role is named
+    assert group.grant_principal is named
+
+
+def test_fails_when_an_added_file_system_reuses_a_mount_point() -> None:
+    stack, cluster = _cluster()
+    fabric = stack.node.find_child("Fabric")
+    assert isinstance(fabric, NetworkFabric)
+    home = efs.FileSystem(stack, "Home", vpc=fabric.vpc)
+    cluster.add_file_system(home, mount_point="/data")
+    with pytest.raises(HpcValidationError, match="a different mount point per file system"):
+        cluster.add_file_system(efs.FileSystem(stack, "Other", vpc=fabric.vpc), mount_point="/data")

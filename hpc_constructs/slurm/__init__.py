@@ -5,12 +5,14 @@ resource (``ParallelCluster``) and AWS PCS, managed Slurm (``PcsCluster``).
 from hpc_constructs.slurm._checks import SlurmStorage
 from hpc_constructs.slurm.parallelcluster import (
     DEFAULT_PARALLELCLUSTER_VERSION,
+    PARALLELCLUSTER_ROLE_PATH,
     ParallelCluster,
     SlurmComputeResource,
     SlurmQueue,
 )
 from hpc_constructs.slurm.pcs import (
     DEFAULT_SLURM_VERSION,
+    PCS_ROLE_PATH,
     PCS_SLURM_VERSIONS,
     PcsCluster,
     PcsComputeNodeGroup,
@@ -19,6 +21,8 @@ from hpc_constructs.slurm.pcs import (
 __all__ = [
     "DEFAULT_PARALLELCLUSTER_VERSION",
     "DEFAULT_SLURM_VERSION",
+    "PARALLELCLUSTER_ROLE_PATH",
+    "PCS_ROLE_PATH",
     "PCS_SLURM_VERSIONS",
     "ParallelCluster",
     "PcsCluster",

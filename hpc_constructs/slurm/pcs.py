@@ -1,12 +1,15 @@
 """``PcsCluster``: an AWS Parallel Computing Service (managed Slurm) cluster with compute node
 groups whose launch templates carry the catalog's EFA interface layout, a cluster placement
-group, IMDSv2 and the Lustre mounts, and queues that route jobs to them.
+group, IMDSv2 and the shared file-system mounts, and queues that route jobs to them.
+
+``PcsCluster.add_node_group`` checks its props with the pure rules of
+:mod:`hpc_constructs.slurm._pcs_plan`, builds a frozen ``NodeGroupPlan`` and renders it as a
+:class:`PcsComputeNodeGroup`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -14,19 +17,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_pcs as pcs
 from constructs import Construct
 
-from hpc_constructs.capacity import CapacityKind, FleetCapacity
-from hpc_constructs.catalog import EfaInterface, InstanceSpec, plan_efa_interfaces
+from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.compute import (
-    check_capacity,
+    RESERVATION_PLACEMENT_WARNING,
     check_offerings,
-    check_one_architecture,
-    check_placement,
     check_private_subnets,
     check_single_subnet,
-    lookup_specs,
-    resolve_efa,
     select_subnets,
-    spot_strategy,
 )
 from hpc_constructs.efa import (
     create_efa_security_group,
@@ -34,66 +31,117 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, warn
-from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
-from hpc_constructs.slurm._checks import SlurmStorage, as_storage, check_mount_dirs
+from hpc_constructs.errors import Validator, check_prop_types, warn
+from hpc_constructs.nodes import (
+    FileSystemInput,
+    NodeLauncher,
+    SharedFileSystem,
+    SubnetsInput,
+    UserDataInput,
+    allow_file_system_clients,
+    as_subnet_selection,
+    check_mount_points,
+    mount_commands,
+    mount_dependables,
+    placement_strategy,
+    resolve_file_systems,
+    user_data_commands,
+)
+from hpc_constructs.slurm._checks import check_role_path
+from hpc_constructs.slurm._lazy import lazy_text
+from hpc_constructs.slurm._pcs_plan import (
+    PCS_SIZE_MAX_NODES,
+    PCS_SPOT_STRATEGIES,
+    NodeGroupFacts,
+    NodeGroupPlan,
+    check_pcs_name,
+    plan_node_group,
+)
+
+__all__ = [
+    "DEFAULT_SLURM_VERSION",
+    "PCS_ROLE_PATH",
+    "PCS_SIZE_MAX_NODES",
+    "PCS_SLURM_VERSIONS",
+    "PCS_SPOT_STRATEGIES",
+    "PcsCluster",
+    "PcsComputeNodeGroup",
+]
 
 #: Slurm versions CreateCluster accepts (PCS API reference, ``SchedulerRequest.version``,
 #: botocore 1.44.8 ``pcs/2023-02-10``); 23.11 and 24.05 remain only on existing clusters.
 PCS_SLURM_VERSIONS = ("24.11", "25.05", "25.11", "26.05")
 DEFAULT_SLURM_VERSION = "25.11"
-#: Cluster sizes and the compute nodes each allows (PCS API reference, ``CreateCluster.size``).
-PCS_SIZE_MAX_NODES = {"SMALL": 32, "MEDIUM": 512, "LARGE": 2048}
-#: Spot allocation strategies PCS accepts (``SpotOptions.allocationStrategy``).
-PCS_SPOT_STRATEGIES = ("lowest-price", "capacity-optimized", "price-capacity-optimized")
-#: Queue and compute node group names: 3-25 characters, a letter first, no ``pcs_`` prefix
-#: (PCS API reference, ``QueueName`` / ``ComputeNodeGroupName``).
-_PCS_NAME = re.compile(r"^(?!pcs_)[A-Za-z][A-Za-z0-9-]{2,24}$")
 #: Instance roles must be under this path or named AWSPCS* (PCS User Guide, "IAM instance
 #: profiles for AWS PCS").
 PCS_ROLE_PATH = "/aws-pcs/"
+_ROLE_RULE = (
+    "PCS only launches nodes whose role is under /aws-pcs/ or named AWSPCS* (PCS User Guide, "
+    '"IAM instance profiles for AWS PCS")'
+)
+
+FileSystemsInput = Sequence[FileSystemInput] | Mapping[str, FileSystemInput]
 
 
-class PcsComputeNodeGroup(Construct):
-    """A PCS compute node group; create it with :meth:`PcsCluster.add_node_group`.
+class PcsComputeNodeGroup(NodeLauncher):
+    """A PCS compute node group. Internal constructor: create node groups with
+    :meth:`PcsCluster.add_node_group` (``plan`` is the checked plan it builds).
 
-    Attributes: ``node_group`` (the ``AWS::PCS::ComputeNodeGroup`` L1), ``launch_template``,
+    A :class:`~hpc_constructs.nodes.NodeLauncher`: ``bucket.grant_read(group)`` grants the
+    nodes' role, ``x.connections.allow_from(group, port)`` the cluster security group the nodes
+    use. Attributes: ``node_group`` (the ``AWS::PCS::ComputeNodeGroup`` L1), ``launch_template``,
     ``placement_group``, ``role``, ``instance_profile``, ``interface_plan``, ``efa_enabled``,
-    ``architecture``, ``instance_specs``, ``capacity``, ``name``.
+    ``architecture``, ``instance_specs``, ``capacity``, ``name``, ``min_nodes``, ``max_nodes``,
+    ``file_systems`` (this group's own, besides the cluster's), ``plan``.
     """
 
     def __init__(
         self,
-        scope: Construct,
+        scope: PcsCluster,
         id: str,
         *,
-        cluster: PcsCluster,
-        name: str,
-        specs: Sequence[InstanceSpec],
-        architecture: str,
-        efa: bool,
-        plan: tuple[EfaInterface, ...],
+        plan: NodeGroupPlan,
         subnets: Sequence[ec2.ISubnet],
-        min_count: int,
-        max_count: int,
-        capacity: FleetCapacity,
-        placement: bool,
         machine_image: ec2.IMachineImage,
-        root_volume_size_gib: int,
-        user_data_commands: Sequence[str],
+        role: iam.IRole | None,
+        placement_group: ec2.IPlacementGroup | None,
+        commands: Sequence[str],
     ) -> None:
         super().__init__(scope, id)
-        self.name = name
-        self.instance_specs = tuple(specs)
-        self.architecture = architecture
-        self.efa_enabled = efa
-        self.interface_plan = plan
-        self.capacity = capacity
-        self.min_count = min_count
-        self.max_count = max_count
+        self.cluster = scope
+        self.plan = plan
+        self.name = plan.name
+        self.instance_specs = plan.specs
+        self.architecture = plan.architecture
+        self.efa_enabled = plan.efa
+        self.interface_plan = plan.interfaces
+        self.capacity = plan.capacity
+        self.min_nodes = plan.min_nodes
+        self.max_nodes = plan.max_nodes
         self.machine_image = machine_image
+        self.file_systems: list[SharedFileSystem] = []
+        self._commands = list(commands)
+        self._node_connections = scope.security_group.connections
+        self._node_role = role or self._create_role()
+        self._allow_registration(self._node_role)
+        self.instance_profile = iam.InstanceProfile(
+            self, "InstanceProfile", role=self._node_role, path=PCS_ROLE_PATH
+        )
+        self.placement_group: ec2.IPlacementGroup | None = placement_group
+        if plan.placement.create_group:
+            self.placement_group = ec2.PlacementGroup(
+                self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
+            )
+        self.user_data = self._multipart_user_data()
+        self.launch_template = self._launch_template()
+        self.node_group = self._node_group(subnets)
+        for item in scope.file_systems:
+            self._wait_for(item)
 
-        self.role = iam.Role(
+    # --- rendering ----------------------------------------------------------------------
+
+    def _create_role(self) -> iam.IRole:
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
@@ -103,6 +151,17 @@ class PcsComputeNodeGroup(Construct):
                 iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
             ],
         )
+        cdk.Validations.of(role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonSSMManagedInstanceCore]",
+                reason="AWS's managed policy for the SSM agent (Session Manager instead of SSH "
+                "keys, patching); AWS keeps its action list current and it grants no data access.",
+            )
+        )
+        return role
+
+    def _allow_registration(self, role: iam.IRole) -> None:
         register = iam.Policy(
             self,
             "RegisterPolicy",
@@ -112,15 +171,7 @@ class PcsComputeNodeGroup(Construct):
                 )
             ],
         )
-        register.attach_to_role(self.role)
-        cdk.Validations.of(self.role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "AmazonSSMManagedInstanceCore]",
-                reason="AWS's managed policy for the SSM agent (Session Manager instead of SSH "
-                "keys, patching); AWS keeps its action list current and it grants no data access.",
-            )
-        )
+        register.attach_to_role(role)
         cdk.Validations.of(register).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
@@ -129,127 +180,161 @@ class PcsComputeNodeGroup(Construct):
                 "PCS and nothing else.",
             )
         )
-        self.instance_profile = iam.InstanceProfile(
-            self, "InstanceProfile", role=self.role, path=PCS_ROLE_PATH
-        )
 
-        self.placement_group: ec2.PlacementGroup | None = None
-        if placement:
-            self.placement_group = ec2.PlacementGroup(
-                self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
-            )
+    def _boot_commands(self) -> list[str]:
+        """EFA check, the cluster's then the group's mounts, the cluster's then the group's
+        own commands; rendered at synth so later ``add_*`` calls land in order."""
+        lines = ["set -euo pipefail"]
+        if self.plan.efa:
+            lines += efa_boot_commands(self.plan.efa_check_spec)
+        for item in [*self.cluster.file_systems, *self.file_systems]:
+            lines += mount_commands(item)
+        return lines + self.cluster.user_data_commands + self._commands
 
+    def _multipart_user_data(self) -> ec2.MultipartUserData:
         # PCS merges its own user data with ours, so ours must be a MIME multi-part archive;
         # shell parts run after the node registers and before slurmd starts (PCS User Guide,
         # "Working with Amazon EC2 user data").
         script = ec2.UserData.for_linux()
-        commands: list[str] = ["set -euo pipefail"]
-        if efa:
-            fewest = min(specs, key=lambda s: s.max_efa_interfaces)
-            commands += efa_boot_commands(fewest)
-        for storage in cluster.shared_storage:
-            commands += lustre_mount_commands(
-                storage.file_system,  # type: ignore[arg-type]
-                storage.resolved_mount_dir(),
-            )
-        commands += list(user_data_commands)
-        script.add_commands(*commands)
+        script.add_commands(lazy_text(lambda: "\n".join(self._boot_commands())))
         user_data = ec2.MultipartUserData()
         user_data.add_part(
             ec2.MultipartBody.from_user_data(script, 'text/x-shellscript; charset="us-ascii"')
         )
-        self.user_data = user_data
+        return user_data
 
-        self.launch_template = efa_launch_template(
+    def _launch_template(self) -> ec2.LaunchTemplate:
+        group = self.cluster.security_group
+        return efa_launch_template(
             self,
             "LaunchTemplate",
-            root_volume_size_gib=root_volume_size_gib,
-            capacity=capacity,
-            interfaces=launch_template_interfaces(plan, [cluster.security_group])
-            if len(plan) > 1 or efa
+            root_volume_size_gib=self.plan.root_volume_size_gib,
+            capacity=self.plan.capacity,
+            interfaces=launch_template_interfaces(self.plan.interfaces, [group])
+            if self.plan.uses_interface_layout
             else None,
-            machine_image=machine_image,
-            user_data=user_data,
-            security_group=cluster.security_group,
+            machine_image=self.machine_image,
+            user_data=self.user_data,
+            security_group=group,
             placement_group=self.placement_group,
             # PCS sets the market itself from PurchaseOption CAPACITY_BLOCK.
             market_options=False,
         )
 
-        purchase = {
-            CapacityKind.SPOT: "SPOT",
-            CapacityKind.CAPACITY_BLOCK: "CAPACITY_BLOCK",
-        }.get(capacity.kind, "ONDEMAND")
-        spot_options = None
-        strategy = spot_strategy(capacity)
-        if strategy is not None:
-            spot_options = pcs.CfnComputeNodeGroup.SpotOptionsProperty(allocation_strategy=strategy)
-        self.node_group = pcs.CfnComputeNodeGroup(
+    def _node_group(self, subnets: Sequence[ec2.ISubnet]) -> pcs.CfnComputeNodeGroup:
+        plan = self.plan
+        strategy = plan.spot_allocation_strategy
+        return pcs.CfnComputeNodeGroup(
             self,
             "Resource",
-            cluster_id=cluster.cluster.attr_id,
-            name=name,
+            cluster_id=self.cluster.cluster.attr_id,
+            name=plan.name,
             iam_instance_profile_arn=self.instance_profile.instance_profile_arn,
             instance_configs=[
-                pcs.CfnComputeNodeGroup.InstanceConfigProperty(instance_type=s.instance_type)
-                for s in specs
+                pcs.CfnComputeNodeGroup.InstanceConfigProperty(instance_type=t)
+                for t in plan.instance_types
             ],
             scaling_configuration=pcs.CfnComputeNodeGroup.ScalingConfigurationProperty(
-                min_instance_count=min_count, max_instance_count=max_count
+                min_instance_count=plan.min_nodes, max_instance_count=plan.max_nodes
             ),
             subnet_ids=[s.subnet_id for s in subnets],
             custom_launch_template=pcs.CfnComputeNodeGroup.CustomLaunchTemplateProperty(
                 template_id=self.launch_template.launch_template_id,
                 version=self.launch_template.latest_version_number,
             ),
-            purchase_option=purchase,
-            spot_options=spot_options,
+            purchase_option=plan.purchase_option,
+            spot_options=pcs.CfnComputeNodeGroup.SpotOptionsProperty(allocation_strategy=strategy)
+            if strategy is not None
+            else None,
         )
+
+    def _wait_for(self, item: SharedFileSystem) -> None:
+        """Nodes mount at boot: the group waits for the file system's mount targets."""
+        for part in mount_dependables(item):
+            self.node_group.node.add_dependency(part)
+
+    # --- public API ---------------------------------------------------------------------
 
     @property
     def node_group_id(self) -> str:
         return self.node_group.attr_id
 
+    @check_prop_types
+    def add_user_data(self, *commands: str) -> None:
+        """Append shell commands to this group's boot script (after the EFA check, the mounts
+        and the cluster's commands; before slurmd starts)."""
+        v = Validator(self)
+        self._commands += user_data_commands(v, "commands", list(commands))
+        v.raise_if_any()
+
+    @check_prop_types
+    def add_file_system(
+        self, file_system: FileSystemInput, *, mount_point: str | None = None
+    ) -> SharedFileSystem:
+        """Mount a file system on this group's nodes only (use
+        :meth:`PcsCluster.add_file_system` for every group): opens its ports to the cluster
+        security group and mounts it at boot."""
+        v = Validator(self)
+        existing = [*self.cluster.file_systems, *self.file_systems]
+        items = resolve_file_systems(
+            v, "file_system", {mount_point: file_system} if mount_point else [file_system], existing
+        )
+        check_mount_points(v, "mount_point", [*existing, *items])
+        v.raise_if_any()
+        for item in items:
+            allow_file_system_clients(item, self.cluster.security_group)
+            self._wait_for(item)
+        self.file_systems += items
+        return items[0]
+
 
 class PcsCluster(Construct):
     """An AWS PCS cluster (the managed Slurm controller) on an existing VPC.
 
-    The cluster's network interface sits in ``subnet`` behind :attr:`security_group`, which
-    allows all traffic to and from itself (PCS's documented self-referencing group, which also
-    carries EFA) plus HTTPS egress. Every node group launches with the same group, so
-    slurmctld (6817), slurmd (6818) and srun traffic flow inside it. Add compute node groups
-    with :meth:`add_node_group` and queues with :meth:`add_queue`.
+    The cluster's network interface sits in ``vpc_subnets`` (one subnet) behind
+    :attr:`security_group`, which allows all traffic to and from itself (PCS's documented
+    self-referencing group, which also carries EFA) plus HTTPS egress. Every node group
+    launches with the same group, so slurmctld (6817), slurmd (6818) and srun traffic flow
+    inside it. Add compute node groups with :meth:`add_node_group`, queues with
+    :meth:`add_queue`, file systems for every group with :meth:`add_file_system` and boot
+    commands for every group with :meth:`add_user_data`.
 
-    :param vpc: the VPC of ``subnet`` and the node groups.
-    :param subnet: the one subnet of the controller's network interface (PCS accepts one),
-        e.g. ``NetworkFabric.compute_subnet``; node groups default to it.
+    :param vpc: the VPC of the controller and the node groups.
+    :param vpc_subnets: the one subnet of the controller's network interface (PCS accepts
+        one): an ``ec2.SubnetSelection``, an ``ec2.ISubnet`` or a list of one, e.g.
+        ``NetworkFabric.compute_subnet``; node groups default to it.
     :param slurm_version: one of ``PCS_SLURM_VERSIONS``. Default: - ``25.11``.
     :param size: ``SMALL`` (32 nodes), ``MEDIUM`` (512) or ``LARGE`` (2048); the sum of the
-        node groups' ``max_count`` must fit. Default: - ``SMALL``.
+        node groups' ``max_nodes`` must fit. Default: - ``SMALL``.
     :param machine_image: default image of the node groups: an AMI with the PCS agent and the
         cluster's Slurm version installed (a PCS sample AMI for trials, or one built with the
         PCS installers for production). Default: - none; then every node group needs one.
-    :param shared_storage: existing Lustre file systems mounted on every node (the mount runs
-        in the node's user data). Default: - none.
+    :param file_systems: FSx for Lustre and Amazon EFS file systems mounted on every node (a
+        list, or a mapping of mount point to file system; ``SharedFileSystem`` for a name or
+        mount point); their ports are opened to the cluster security group. Default: - none.
     :param scale_down_idle_time_seconds: idle time before PCS stops a dynamic node.
         Default: - PCS's default.
     :param security_group: bring your own group; the all-traffic self rules are added.
         Default: - a new group.
+    :param user_data: boot commands of every node group (a list of shell lines or an
+        ``ec2.UserData``), run after the mounts. Default: - none.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
         vpc: ec2.IVpc,
-        subnet: ec2.ISubnet,
+        vpc_subnets: SubnetsInput,
         slurm_version: str = DEFAULT_SLURM_VERSION,
         size: str = "SMALL",
         machine_image: ec2.IMachineImage | None = None,
-        shared_storage: Sequence[SlurmStorage | LustreFileSystemLike] = (),
+        file_systems: FileSystemsInput | None = None,
         scale_down_idle_time_seconds: int | None = None,
         security_group: ec2.ISecurityGroup | None = None,
+        user_data: UserDataInput | None = None,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
@@ -264,18 +349,12 @@ class PcsCluster(Construct):
             v.in_range(
                 "scale_down_idle_time_seconds", scale_down_idle_time_seconds, 1, 10_000_000, "s"
             )
-        storages = [as_storage(s) for s in shared_storage]
-        for storage in storages:
-            v.require(
-                storage.is_lustre,
-                "shared_storage",
-                storage.file_system.node.path
-                if isinstance(storage.file_system, Construct)
-                else storage.file_system,
-                "FSx for Lustre file systems (mount EFS from your own user_data_commands)",
-            )
-        check_mount_dirs(v, "shared_storage[].mount_dir", storages)
+        items = resolve_file_systems(v, "file_systems", file_systems)
+        check_mount_points(v, "file_systems", items)
+        commands = user_data_commands(v, "user_data", user_data)
+        subnet = self._controller_subnet(v, vpc, vpc_subnets)
         v.raise_if_any()
+        assert subnet is not None
 
         self.vpc = vpc
         self.subnet = subnet
@@ -283,234 +362,254 @@ class PcsCluster(Construct):
         self.size = size
         self.max_nodes = PCS_SIZE_MAX_NODES[size]
         self.machine_image = machine_image
-        self.shared_storage: tuple[SlurmStorage, ...] = tuple(storages)
+        self.file_systems: list[SharedFileSystem] = []
+        self.user_data_commands: list[str] = commands
+        self.security_group = self._security_group(vpc, security_group)
+        self.connections: ec2.Connections = self.security_group.connections
+        self.cluster = self._cluster(scale_down_idle_time_seconds)
+        self.node_groups: list[PcsComputeNodeGroup] = []
+        self.queues: list[pcs.CfnQueue] = []
+        self._image_architecture: str | None = None
+        self._add_file_systems(items)
+
+    def _controller_subnet(
+        self, v: Validator, vpc: ec2.IVpc, vpc_subnets: object
+    ) -> ec2.ISubnet | None:
+        selection = as_subnet_selection(v, "vpc_subnets", vpc_subnets)
+        if selection is None:
+            return None
+        selected = select_subnets(vpc, selection)
+        check_single_subnet(
+            v,
+            "vpc_subnets",
+            selected,
+            "PCS places the controller's network interface in one subnet",
+        )
+        subnets = list(selected.subnets)
+        return subnets[0] if len(subnets) == 1 or selected.is_pending_lookup else None
+
+    def _security_group(
+        self, vpc: ec2.IVpc, security_group: ec2.ISecurityGroup | None
+    ) -> ec2.ISecurityGroup:
         if security_group is None:
-            self.security_group: ec2.ISecurityGroup = create_efa_security_group(
+            return create_efa_security_group(
                 self,
                 "SecurityGroup",
                 vpc=vpc,
                 description=f"PCS controller and nodes of {self.node.path}: all traffic within "
                 "the group (Slurm and EFA), HTTPS out",
             )
-        else:
-            self.security_group = security_group
-            security_group.connections.allow_internally(
-                ec2.Port.all_traffic(), "PCS and EFA: all traffic within the group"
-            )
-        self.connections: ec2.Connections = self.security_group.connections
-        for storage in storages:
-            allow_lustre_clients(storage.file_system, self.security_group)  # type: ignore[arg-type]
+        security_group.connections.allow_internally(
+            ec2.Port.all_traffic(), "PCS and EFA: all traffic within the group"
+        )
+        return security_group
 
+    def _cluster(self, scale_down_idle_time_seconds: int | None) -> pcs.CfnCluster:
         slurm_config = None
         if scale_down_idle_time_seconds is not None:
             slurm_config = pcs.CfnCluster.SlurmConfigurationProperty(
                 scale_down_idle_time_in_seconds=scale_down_idle_time_seconds
             )
-        self.cluster = pcs.CfnCluster(
+        return pcs.CfnCluster(
             self,
             "Resource",
             networking=pcs.CfnCluster.NetworkingProperty(
-                subnet_ids=[subnet.subnet_id],
+                subnet_ids=[self.subnet.subnet_id],
                 security_group_ids=[self.security_group.security_group_id],
             ),
-            scheduler=pcs.CfnCluster.SchedulerProperty(type="SLURM", version=slurm_version),
-            size=size,
+            scheduler=pcs.CfnCluster.SchedulerProperty(type="SLURM", version=self.slurm_version),
+            size=self.size,
             slurm_configuration=slurm_config,
         )
-        self.node_groups: list[PcsComputeNodeGroup] = []
-        self.queues: list[pcs.CfnQueue] = []
-        self._image_architecture: str | None = None
+
+    def _add_file_systems(self, items: Sequence[SharedFileSystem]) -> None:
+        for item in items:
+            allow_file_system_clients(item, self.security_group)
+            for group in self.node_groups:
+                group._wait_for(item)
+        self.file_systems += items
 
     @property
     def cluster_id(self) -> str:
         return self.cluster.attr_id
 
+    @check_prop_types
+    def add_file_system(
+        self, file_system: FileSystemInput, *, mount_point: str | None = None
+    ) -> SharedFileSystem:
+        """Mount an FSx for Lustre or EFS file system on every node group (existing and
+        future), open its ports to the cluster security group and return the resolved
+        :class:`~hpc_constructs.nodes.SharedFileSystem`."""
+        v = Validator(self)
+        existing = [*self.file_systems, *(f for g in self.node_groups for f in g.file_systems)]
+        source = {mount_point: file_system} if mount_point else [file_system]
+        items = resolve_file_systems(v, "file_system", source, self.file_systems)
+        check_mount_points(v, "mount_point", [*existing, *items])
+        v.raise_if_any()
+        self._add_file_systems(items)
+        return items[0]
+
+    @check_prop_types
+    def add_user_data(self, *commands: str) -> None:
+        """Append shell commands to every node group's boot script (existing and future),
+        after the mounts and before each group's own commands."""
+        v = Validator(self)
+        self.user_data_commands += user_data_commands(v, "commands", list(commands))
+        v.raise_if_any()
+
+    @check_prop_types
     def add_node_group(
         self,
         id: str,
         *,
         instance_types: Sequence[str],
-        max_count: int,
-        min_count: int = 0,
+        max_nodes: int,
+        min_nodes: int = 0,
         name: str | None = None,
-        subnets: ec2.SubnetSelection | None = None,
+        vpc_subnets: SubnetsInput | None = None,
         efa: bool | None = None,
         capacity: FleetCapacity | None = None,
-        placement_group: bool | None = None,
+        placement_group: ec2.IPlacementGroup | None = None,
+        placement: bool | None = None,
         machine_image: ec2.IMachineImage | None = None,
         root_volume_size_gib: int = 64,
-        user_data_commands: Sequence[str] = (),
+        role: iam.IRole | None = None,
+        user_data: UserDataInput | None = None,
     ) -> PcsComputeNodeGroup:
         """Add a compute node group.
 
         :param id: construct id.
         :param instance_types: catalog types of one architecture; with EFA they must share
             one network-interface layout (one launch template serves the group).
-        :param max_count: most instances (PCS ``MaxInstanceCount``).
-        :param min_count: instances kept running. Default: - 0.
+        :param max_nodes: most instances (PCS ``MaxInstanceCount``).
+        :param min_nodes: instances kept running (``MinInstanceCount``). Default: - 0.
         :param name: the node group (and Slurm node) name, 3-25 characters. Default: - ``id``
             lowercased.
-        :param subnets: Default: - the cluster's subnet. EFA groups need exactly one subnet.
+        :param vpc_subnets: an ``ec2.SubnetSelection``, an ``ec2.ISubnet`` or a list of them.
+            Default: - the cluster's subnet. EFA groups need exactly one subnet.
         :param efa: Default: - on when every type supports EFA.
         :param capacity: ``on_demand``, ``spot`` (lowest-price, capacity-optimized or
             price-capacity-optimized), ``capacity_reservation`` (targeted in the launch
             template) or ``capacity_block``. Default: - On-Demand.
-        :param placement_group: Default: - a new cluster placement group for EFA groups (not
-            for Capacity Blocks); none otherwise.
+        :param placement_group: an existing placement group (e.g. an ``EfaComputeFleet``'s, or
+            the one a Capacity Reservation was made in), used in the launch template.
+            Default: - a new cluster placement group for EFA groups; none for Capacity Blocks
+            (AWS places them) and for Capacity Reservations (warning
+            ``reservationWithoutPlacementGroup``: pass the reservation's group).
+        :param placement: ``False``: no placement group; ``True``: a new cluster placement
+            group for a non-EFA group. Default: - ``None`` (see ``placement_group``).
         :param machine_image: Default: - the cluster's ``machine_image``.
         :param root_volume_size_gib: encrypted gp3 root volume. Default: - 64.
-        :param user_data_commands: shell lines run after the EFA check and Lustre mounts,
-            before slurmd starts. Default: - none.
+        :param role: the nodes' IAM role; it must be under the path ``/aws-pcs/`` or named
+            ``AWSPCS*`` (checked when its path and name are known). The node registration
+            policy is attached to it. Default: - a new role under ``/aws-pcs/`` with
+            ``AmazonSSMManagedInstanceCore``.
+        :param user_data: shell lines (or an ``ec2.UserData``) run after the EFA check, the
+            mounts and the cluster's commands, before slurmd starts; see also
+            :meth:`PcsComputeNodeGroup.add_user_data`. Default: - none.
         """
         v = Validator(f"{self.node.path}/{id}")
-        group_name = name if name is not None else id.lower()
-        v.require(
-            bool(_PCS_NAME.match(group_name)),
-            "name",
-            group_name,
-            "3 to 25 letters, digits or hyphens starting with a letter, not starting with pcs_",
+        plan = self._plan_node_group(
+            v,
+            name=name if name is not None else id.lower(),
+            instance_types=instance_types,
+            min_nodes=min_nodes,
+            max_nodes=max_nodes,
+            efa=efa,
+            capacity=capacity,
+            has_own_image=machine_image is not None,
+            group_strategy=placement_strategy(placement_group),
+            group_label=_group_label(placement_group),
+            placement=placement,
+            root_volume_size_gib=root_volume_size_gib,
         )
-        v.require(
-            group_name not in {g.name for g in self.node_groups},
-            "name",
-            group_name,
-            "a name no other node group of the cluster uses",
+        subnets = self._node_group_subnets(v, vpc_subnets, plan, list(instance_types))
+        check_role_path(v, "role", role, path=PCS_ROLE_PATH, name_prefix="AWSPCS", why=_ROLE_RULE)
+        commands = user_data_commands(v, "user_data", user_data)
+        v.raise_if_any()
+        assert plan is not None
+        return self._render_node_group(
+            id,
+            plan,
+            subnets=subnets,
+            machine_image=machine_image,
+            role=role,
+            placement_group=placement_group,
+            commands=commands,
+            efa_given=efa,
         )
-        specs = lookup_specs(v, "instance_types", instance_types)
-        arch = check_one_architecture(v, "instance_types", specs, "one AMI serves the group")
-        image = machine_image or self.machine_image
-        if image is None:
-            v.add(
-                "machine_image",
-                None,
-                "an AMI with the PCS agent and Slurm "
-                f"{self.slurm_version} (on the node group or the cluster)",
-            )
-        elif machine_image is None and arch is not None:
-            v.require(
-                self._image_architecture in (None, arch),
-                "instance_types",
-                f"{', '.join(s.instance_type for s in specs)} ({arch})",
-                f"{self._image_architecture} types: the cluster's machine_image already serves "
-                f"{self._image_architecture} node groups; pass a machine_image for this one",
-            )
-        efa_on = resolve_efa(v, "efa", efa, specs)
-        capacity = capacity or FleetCapacity.on_demand()
-        v.require(min_count >= 0, "min_count", min_count, "0 or more")
-        v.require(
-            max_count >= max(min_count, 1),
-            "max_count",
-            max_count,
-            f"at least 1 and at least min_count ({min_count})",
+
+    def _plan_node_group(self, v: Validator, **props: object) -> NodeGroupPlan | None:
+        facts = NodeGroupFacts(
+            taken_names=tuple(g.name for g in self.node_groups),
+            used_nodes=sum(g.max_nodes for g in self.node_groups),
+            size=self.size,
+            slurm_version=self.slurm_version,
+            has_cluster_image=self.machine_image is not None,
+            cluster_image_architecture=self._image_architecture,
         )
-        used = sum(g.max_count for g in self.node_groups)
-        v.require(
-            used + max_count <= self.max_nodes,
-            "max_count",
-            max_count,
-            f"at most {self.max_nodes - used}: a {self.size} cluster runs at most "
-            f"{self.max_nodes} compute nodes and other node groups take {used}",
-        )
-        check_capacity(v, "capacity", capacity, specs)
-        strategy = spot_strategy(capacity)
-        if strategy is not None:
-            v.one_of("capacity.allocation_strategy", strategy, PCS_SPOT_STRATEGIES)
-        # PCS SpotOptions has an allocation strategy only: a price cap would be dropped silently.
-        v.require(
-            not capacity.is_spot or capacity.spot_max_price is None,
-            "capacity.max_price",
-            capacity.spot_max_price,
-            "None: PCS has no Spot maximum price (SpotOptions only sets the allocation strategy)",
-        )
-        if capacity.is_capacity_block:
-            v.require(
-                len(specs) <= 1,
-                "instance_types",
-                list(instance_types),
-                "exactly one type: a Capacity Block reserves one instance type",
-            )
-            v.require(
-                placement_group is not True,
-                "placement_group",
-                True,
-                "False or None: AWS places a Capacity Block's instances itself",
-            )
-        placement = (
-            placement_group
-            if placement_group is not None
-            else efa_on and not capacity.is_capacity_block
-        )
-        if placement:
-            check_placement(v, "placement_group", specs)
-        selection = subnets or ec2.SubnetSelection(subnets=[self.subnet])
-        selected = select_subnets(self.vpc, selection)
-        if efa_on or placement:
+        return plan_node_group(v, facts, **props)  # type: ignore[arg-type]
+
+    def _node_group_subnets(
+        self,
+        v: Validator,
+        vpc_subnets: object,
+        plan: NodeGroupPlan | None,
+        instance_types: list[str],
+    ) -> list[ec2.ISubnet]:
+        """The group's subnets: one for EFA or a placement group, private for several
+        interfaces, in AZs offering the types."""
+        selection = as_subnet_selection(v, "vpc_subnets", vpc_subnets)
+        selected = select_subnets(self.vpc, selection or ec2.SubnetSelection(subnets=[self.subnet]))
+        if plan is None:
+            return list(selected.subnets)
+        if plan.efa or plan.placement.uses_group:
             check_single_subnet(
                 v,
-                "subnets",
+                "vpc_subnets",
                 selected,
                 "EFA traffic cannot cross subnets or AZs and a cluster placement group lives "
                 "in one AZ",
             )
-        plans = {s.instance_type: plan_efa_interfaces(s) for s in specs} if efa_on else {}
-        layouts = set(plans.values())
-        v.require(
-            len(layouts) <= 1,
-            "instance_types",
-            {t: len(p) for t, p in plans.items()},
-            "types with the same EFA interface layout (one launch template serves the group)",
+        multi = list(plan.instance_types) if len(plan.interfaces) > 1 else []
+        check_private_subnets(v, "vpc_subnets", selected, multi)
+        check_offerings(
+            v, self, "instance_types", plan.specs, list(selected.subnets), "vpc_subnets"
         )
-        plan = (
-            next(iter(layouts))
-            if layouts
-            else (EfaInterface(0, 0, "interface", is_primary=True, has_ip=True),)
-        )
-        check_private_subnets(
-            v, "subnets", selected, [s.instance_type for s in specs] if len(plan) > 1 else []
-        )
-        check_offerings(v, self, "instance_types", specs, list(selected.subnets), "subnets")
-        v.in_range("root_volume_size_gib", root_volume_size_gib, 8, 65_536, "GiB")
-        v.raise_if_any()
+        return list(selected.subnets)
 
-        assert image is not None
-        assert arch is not None
-        if machine_image is None:
-            self._image_architecture = arch
-        group = PcsComputeNodeGroup(
-            self,
-            id,
-            cluster=self,
-            name=group_name,
-            specs=specs,
-            architecture=arch,
-            efa=efa_on,
-            plan=plan,
-            subnets=list(selected.subnets),
-            min_count=min_count,
-            max_count=max_count,
-            capacity=capacity,
-            placement=bool(placement),
-            machine_image=image,
-            root_volume_size_gib=root_volume_size_gib,
-            user_data_commands=user_data_commands,
-        )
-        if efa is False and any(s.efa_supported for s in specs):
+    def _render_node_group(
+        self,
+        id: str,
+        plan: NodeGroupPlan,
+        *,
+        efa_given: bool | None,
+        **parts: object,
+    ) -> PcsComputeNodeGroup:
+        if parts["machine_image"] is None:
+            self._image_architecture = plan.architecture
+            parts["machine_image"] = self.machine_image
+        group = PcsComputeNodeGroup(self, id, plan=plan, **parts)  # type: ignore[arg-type]
+        if efa_given is False and any(s.efa_supported for s in plan.specs):
             warn(
                 group,
                 "efaDisabled",
                 "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to TCP "
                 "over ENA.",
             )
-        if placement and len(specs) > 1:
+        if plan.placement.uses_group and len(plan.specs) > 1:
             warn(
                 group,
                 "mixedTypesInPlacementGroup",
-                f"{len(specs)} instance types share one cluster placement group; mixing makes "
-                "insufficient-capacity errors more likely.",
+                f"{len(plan.specs)} instance types share one cluster placement group; mixing "
+                "makes insufficient-capacity errors more likely.",
             )
+        if plan.placement.reservation_without_group:
+            warn(group, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
         self.node_groups.append(group)
         return group
 
+    @check_prop_types
     def add_queue(
         self,
         id: str,
@@ -525,18 +624,7 @@ class PcsCluster(Construct):
         """
         v = Validator(f"{self.node.path}/{id}")
         queue_name = name if name is not None else id.lower()
-        v.require(
-            bool(_PCS_NAME.match(queue_name)),
-            "name",
-            queue_name,
-            "3 to 25 letters, digits or hyphens starting with a letter, not starting with pcs_",
-        )
-        v.require(
-            queue_name not in {str(q.name) for q in self.queues},
-            "name",
-            queue_name,
-            "a name no other queue of the cluster uses",
-        )
+        check_pcs_name(v, "name", queue_name, [str(q.name) for q in self.queues], "queue")
         groups = list(node_groups)
         v.require(len(groups) > 0, "node_groups", groups, "one or more node groups")
         foreign = [g.node.path for g in groups if g not in self.node_groups]
@@ -556,3 +644,10 @@ class PcsCluster(Construct):
         )
         self.queues.append(queue)
         return queue
+
+
+def _group_label(group: ec2.IPlacementGroup | None) -> object:
+    """How a passed placement group is named in problems (None: none passed)."""
+    if group is None:
+        return None
+    return group.node.path if group.node.scope is not None else group.placement_group_name

@@ -1,0 +1,436 @@
+"""The rules of a ParallelCluster configuration as pure functions on plain values, building a
+frozen :class:`ClusterPlan` (no CDK objects); ``ParallelCluster`` checks its props with these
+and renders the plan with :mod:`hpc_constructs.slurm._pc_render`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import aws_ec2 as ec2
+
+from hpc_constructs.capacity import CapacityKind, FleetCapacity
+from hpc_constructs.catalog import InstanceSpec, plan_efa_interfaces
+from hpc_constructs.compute import (
+    check_capacity,
+    check_one_architecture,
+    check_placement,
+    lookup_specs,
+    resolve_efa,
+    spot_strategy,
+)
+from hpc_constructs.errors import Validator, is_token
+from hpc_constructs.nodes import (
+    PlacementPlan,
+    SharedFileSystem,
+    SubnetsInput,
+    check_node_counts,
+    placement_strategy,
+    plan_placement,
+)
+
+#: The ParallelCluster release the configuration is written for and checked against
+#: (``pcluster.schemas.cluster_schema.ClusterSchema`` of aws-parallelcluster 3.16.1).
+DEFAULT_PARALLELCLUSTER_VERSION = "3.16.1"
+#: The CloudFormation custom resource exists from ParallelCluster 3.6.0 on (ParallelCluster
+#: User Guide, "AWS CloudFormation custom resource").
+MIN_PARALLELCLUSTER_VERSION = (3, 6, 0)
+#: Operating systems of ParallelCluster 3.16.1 (``pcluster.constants.SUPPORTED_OSES``).
+PARALLELCLUSTER_OSES = (
+    "alinux2023",
+    "ubuntu2204",
+    "ubuntu2404",
+    "rhel8",
+    "rocky8",
+    "rhel9",
+    "rocky9",
+)
+#: ParallelCluster limits (``pcluster.constants``: MAX_NUMBER_OF_QUEUES,
+#: MAX_COMPUTE_RESOURCES_PER_QUEUE / _PER_CLUSTER; existing FSx and EFS file systems).
+MAX_QUEUES = 50
+MAX_COMPUTE_RESOURCES = 50
+MAX_EXISTING_FILE_SYSTEMS = 20
+#: Queue and compute-resource names (``pcluster.validators.cluster_validators.NameValidator``).
+_RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
+#: Cluster names (``pcluster.constants.PCLUSTER_NAME_REGEX`` with a 60-character maximum).
+_CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,59}$")
+#: SharedStorage names (``SharedStorageNameValidator``: tag-value characters, at most 30).
+_STORAGE_NAME = re.compile(r"^[\w+\-=.:@/]{1,30}$")
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+#: Default head node per architecture: a compute-optimized 8-vCPU type offered in every
+#: surveyed region's AZs (slurmctld and the NFS exports need little).
+DEFAULT_HEAD_NODE_TYPES = {"x86_64": "c7i.2xlarge", "arm64": "c7g.2xlarge"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlurmComputeResource:
+    """One ParallelCluster compute resource (a group of Slurm nodes of the same shape).
+
+    :param name: lowercase letters, digits and hyphens, starting with a letter, at most 25.
+    :param instance_types: one type, or several with the same vCPU and GPU counts (flexible
+        instance types); all of the cluster's architecture.
+    :param max_nodes: most nodes (``MaxCount``).
+    :param min_nodes: static nodes kept running (``MinCount``). Default: - 0.
+    :param efa: Default: - on when every type supports EFA.
+    :param capacity: Default: - ``FleetCapacity.on_demand()``. All compute resources of a
+        queue must share ParallelCluster's capacity type (ONDEMAND — which includes capacity
+        reservations —, SPOT or CAPACITY_BLOCK).
+    :param placement_group: an existing placement group (an ``EfaComputeFleet``'s, or the one
+        a Capacity Reservation was made in), rendered as ``PlacementGroup.Name``.
+        Default: - ParallelCluster's own cluster placement group for EFA resources; none for
+        Capacity Blocks (AWS places them) and Capacity Reservations (warning
+        ``reservationWithoutPlacementGroup``).
+    :param placement: ``False``: no placement group; ``True``: ParallelCluster's placement
+        group for a non-EFA resource. Default: - ``None`` (see ``placement_group``).
+    """
+
+    name: str
+    instance_types: Sequence[str]
+    max_nodes: int
+    min_nodes: int = 0
+    efa: bool | None = None
+    capacity: FleetCapacity | None = None
+    placement_group: ec2.IPlacementGroup | None = None
+    placement: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlurmQueue:
+    """One Slurm queue (partition) of a :class:`ParallelCluster`.
+
+    :param name: lowercase letters, digits and hyphens, starting with a letter, at most 25;
+        not ``default``.
+    :param compute_resources: 1 to 50.
+    :param vpc_subnets: an ``ec2.SubnetSelection``, an ``ec2.ISubnet`` or a list of them.
+        Default: - the cluster's ``vpc_subnets``. Queues with EFA or a placement group need
+        exactly one subnet.
+    :param job_exclusive_allocation: one job per node. Default: - ``True`` for queues with EFA
+        (tightly coupled jobs should not share nodes), ``False`` otherwise.
+    """
+
+    name: str
+    compute_resources: Sequence[SlurmComputeResource]
+    vpc_subnets: SubnetsInput | None = None
+    job_exclusive_allocation: bool | None = None
+
+
+@dataclass(frozen=True)
+class ResourcePlan:
+    """A compute resource as rendered: plain values only."""
+
+    name: str
+    specs: tuple[InstanceSpec, ...]
+    min_nodes: int
+    max_nodes: int
+    capacity: FleetCapacity
+    efa: bool
+    efa_disabled: bool
+    placement: PlacementPlan
+    placement_group_name: str | None
+    placement_off: bool
+
+    @property
+    def instance_types(self) -> tuple[str, ...]:
+        return tuple(s.instance_type for s in self.specs)
+
+    @property
+    def multi_interface_types(self) -> list[str]:
+        if not self.efa:
+            return []
+        return [s.instance_type for s in self.specs if len(plan_efa_interfaces(s)) > 1]
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    name: str
+    resources: tuple[ResourcePlan, ...]
+    job_exclusive_allocation: bool
+
+    @property
+    def capacity_type(self) -> str:
+        return capacity_type(self.resources[0].capacity)
+
+    @property
+    def allocation_strategy(self) -> str | None:
+        return spot_strategy(self.resources[0].capacity)
+
+    @property
+    def needs_one_subnet(self) -> bool:
+        return any(r.efa or r.placement.uses_group for r in self.resources)
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    version: str
+    os: str
+    architecture: str
+    head_node_instance_type: str
+    head_specs: tuple[InstanceSpec, ...]
+    queues: tuple[QueuePlan, ...]
+    queue_update_strategy: str
+
+
+def capacity_type(capacity: FleetCapacity) -> str:
+    if capacity.kind is CapacityKind.SPOT:
+        return "SPOT"
+    if capacity.kind is CapacityKind.CAPACITY_BLOCK:
+        return "CAPACITY_BLOCK"
+    return "ONDEMAND"
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def check_version(v: Validator, version: str) -> None:
+    match = _VERSION.match(version)
+    v.require(
+        bool(match) and tuple(int(g) for g in match.groups()) >= MIN_PARALLELCLUSTER_VERSION,  # type: ignore[union-attr]
+        "version",
+        version,
+        "a ParallelCluster release X.Y.Z, 3.6.0 or later (the CloudFormation custom "
+        "resource appeared in 3.6.0)",
+    )
+
+
+def check_cluster_name(v: Validator, cluster_name: str | None, stack_name: str) -> None:
+    if cluster_name is None or is_token(cluster_name):
+        return
+    v.require(
+        bool(_CLUSTER_NAME.match(cluster_name)),
+        "cluster_name",
+        cluster_name,
+        "a letter then letters, digits or hyphens, at most 60 characters",
+    )
+    v.require(
+        cluster_name != stack_name,
+        "cluster_name",
+        cluster_name,
+        "a name different from the stack name (ParallelCluster names its own stack after "
+        "the cluster)",
+    )
+
+
+def check_name(v: Validator, prop: str, name: object) -> None:
+    v.require(
+        isinstance(name, str) and bool(_RESOURCE_NAME.match(name)) and name != "default",
+        prop,
+        name,
+        "a lowercase letter, then lowercase letters, digits or hyphens, at most 25 characters, "
+        "not 'default'",
+    )
+
+
+def check_queue_list(v: Validator, queues: Sequence[SlurmQueue]) -> None:
+    v.require(1 <= len(queues) <= MAX_QUEUES, "queues", len(queues), f"1 to {MAX_QUEUES} queues")
+    names = [q.name for q in queues]
+    v.require(len(set(names)) == len(names), "queues", names, "unique queue names")
+    total = sum(len(q.compute_resources) for q in queues)
+    v.require(
+        total <= MAX_COMPUTE_RESOURCES,
+        "queues",
+        total,
+        f"at most {MAX_COMPUTE_RESOURCES} compute resources in the cluster",
+    )
+
+
+def check_flexible_types(v: Validator, prop: str, specs: Sequence[InstanceSpec]) -> None:
+    if len(specs) > 1:
+        v.require(
+            len({(s.vcpus, s.gpus) for s in specs}) == 1,
+            prop,
+            {s.instance_type: f"{s.vcpus} vCPUs, {s.gpus} GPUs" for s in specs},
+            "types with the same vCPU and GPU counts (ParallelCluster flexible instances)",
+        )
+
+
+def check_capacity_block(
+    v: Validator, rp: str, res: SlurmComputeResource, specs: Sequence[InstanceSpec]
+) -> None:
+    v.require(
+        res.min_nodes == res.max_nodes and res.max_nodes > 0,
+        f"{rp}.min_nodes/max_nodes",
+        (res.min_nodes, res.max_nodes),
+        "equal and above 0: a Capacity Block has a fixed number of instances",
+    )
+    v.require(
+        len(specs) <= 1,
+        f"{rp}.instance_types",
+        list(res.instance_types),
+        "exactly one type: a Capacity Block reserves one instance type",
+    )
+
+
+def check_resource_types(v: Validator, rp: str, res: object) -> bool:
+    """A ``SlurmComputeResource`` with typed fields (dataclasses do not check them)."""
+    if not isinstance(res, SlurmComputeResource):
+        v.add(rp, res, "a SlurmComputeResource")
+        return False
+    types = res.instance_types
+    ok = isinstance(types, (list, tuple)) and all(isinstance(t, str) for t in types)
+    v.require(ok, f"{rp}.instance_types", types, "a list of instance type names")
+    for field in ("efa", "placement"):
+        value = getattr(res, field)
+        v.require(value is None or isinstance(value, bool), f"{rp}.{field}", value, "bool or None")
+    return ok
+
+
+def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourcePlan | None:
+    """Every compute-resource rule; the plan, or None when one failed."""
+    rp = f"{qp}.compute_resources[{res.name}]"
+    before = len(v.problems)
+    if not check_resource_types(v, rp, res):
+        return None
+    check_name(v, f"{rp}.name", res.name)
+    specs = lookup_specs(v, f"{rp}.instance_types", res.instance_types)
+    capacity = res.capacity or FleetCapacity.on_demand()
+    efa = resolve_efa(v, f"{rp}.efa", res.efa, specs)
+    check_node_counts(v, res.min_nodes, res.max_nodes, prefix=f"{rp}.")
+    check_flexible_types(v, f"{rp}.instance_types", specs)
+    check_capacity(v, f"{rp}.capacity", capacity, specs)
+    if capacity.is_capacity_block:
+        check_capacity_block(v, rp, res, specs)
+    group = res.placement_group
+    placement = plan_placement(
+        v,
+        capacity=capacity,
+        efa_enabled=efa,
+        group_given=group is not None,
+        group_strategy=placement_strategy(group),
+        group_label=None if group is None else group.node.path,
+        placement=res.placement,
+    )
+    if placement.uses_group:
+        check_placement(v, f"{rp}.placement_group", specs, placement.strategy or "cluster")
+    if len(v.problems) > before:
+        return None
+    return ResourcePlan(
+        name=res.name,
+        specs=tuple(specs),
+        min_nodes=res.min_nodes,
+        max_nodes=res.max_nodes,
+        capacity=capacity,
+        efa=efa,
+        efa_disabled=res.efa is False and any(s.efa_supported for s in specs),
+        placement=placement,
+        placement_group_name=None if group is None else group.placement_group_name,
+        placement_off=res.placement is False,
+    )
+
+
+def plan_queue(v: Validator, queue: SlurmQueue) -> QueuePlan | None:
+    qp = f"queues[{queue.name}]"
+    check_name(v, f"{qp}.name", queue.name)
+    resources = list(queue.compute_resources)
+    v.require(
+        1 <= len(resources) <= MAX_COMPUTE_RESOURCES,
+        f"{qp}.compute_resources",
+        len(resources),
+        f"1 to {MAX_COMPUTE_RESOURCES} compute resources",
+    )
+    names = [getattr(r, "name", None) for r in resources]
+    v.require(
+        len(set(names)) == len(names),
+        f"{qp}.compute_resources",
+        names,
+        "unique compute resource names within the queue",
+    )
+    plans = [plan_resource(v, qp, r) for r in resources]
+    items = [p for p in plans if p is not None]
+    kinds = sorted({capacity_type(r.capacity) for r in items})
+    v.require(
+        len(kinds) <= 1,
+        f"{qp}.compute_resources[].capacity",
+        kinds,
+        "one ParallelCluster capacity type per queue (ONDEMAND, SPOT or CAPACITY_BLOCK); put "
+        "other purchase options in another queue",
+    )
+    if len(items) != len(plans) or not items:
+        return None
+    exclusive = queue.job_exclusive_allocation
+    return QueuePlan(
+        name=queue.name,
+        resources=tuple(items),
+        job_exclusive_allocation=any(i.efa for i in items) if exclusive is None else exclusive,
+    )
+
+
+def plan_head_node(
+    v: Validator, head_node_instance_type: str | None, compute_arch: str | None
+) -> tuple[str, list[InstanceSpec]]:
+    head_type = head_node_instance_type or DEFAULT_HEAD_NODE_TYPES[compute_arch or "x86_64"]
+    head_specs = lookup_specs(v, "head_node_instance_type", [head_type])
+    if head_specs and compute_arch is not None:
+        v.require(
+            head_specs[0].architecture == compute_arch,
+            "head_node_instance_type",
+            f"{head_type} ({head_specs[0].architecture})",
+            f"an {compute_arch} type, the compute nodes' architecture "
+            "(ParallelCluster requires head and compute nodes to share an architecture)",
+        )
+    return head_type, head_specs
+
+
+def plan_cluster(
+    v: Validator,
+    *,
+    queues: Sequence[SlurmQueue],
+    version: str,
+    os: str,
+    head_node_instance_type: str | None,
+    queue_update_strategy: str,
+) -> ClusterPlan | None:
+    """The cluster-wide rules: version, OS, queues, one architecture, the head node."""
+    # ParallelCluster 3.16 SlurmSettings.QueueUpdateStrategy values.
+    v.one_of("queue_update_strategy", queue_update_strategy, ("DRAIN", "TERMINATE"))
+    check_version(v, version)
+    v.one_of("os", os, PARALLELCLUSTER_OSES)
+    queue_list = list(queues)
+    check_queue_list(v, queue_list)
+    plans = [plan_queue(v, q) for q in queue_list]
+    specs = [s for p in plans if p is not None for r in p.resources for s in r.specs]
+    arch = check_one_architecture(
+        v,
+        "queues[].compute_resources[].instance_types",
+        specs,
+        "ParallelCluster uses one AMI and requires head and compute nodes to share an architecture",
+    )
+    head_type, head_specs = plan_head_node(v, head_node_instance_type, arch)
+    if v.problems or not head_specs:
+        return None
+    return ClusterPlan(
+        version=version,
+        os=os,
+        architecture=arch or head_specs[0].architecture,
+        head_node_instance_type=head_type,
+        head_specs=tuple(head_specs),
+        queues=tuple(p for p in plans if p is not None),
+        queue_update_strategy=queue_update_strategy,
+    )
+
+
+def check_storage(v: Validator, prop: str, items: Sequence[SharedFileSystem]) -> None:
+    """ParallelCluster's SharedStorage rules: names, and at most 20 existing FSx / EFS."""
+    for item in items:
+        name = item.name or ""
+        v.require(
+            bool(_STORAGE_NAME.match(name)) and name != "default",
+            f"{prop}[].name",
+            name,
+            "1 to 30 letters, digits or + - = . _ : @ /, not 'default'",
+        )
+    names = [i.name for i in items]
+    v.require(
+        len(set(names)) == len(names),
+        f"{prop}[].name",
+        names,
+        "a different name per file system (defaults are fsx, fsx2... and efs, efs2...)",
+    )
+    for kind, label in (("lustre", "FSx"), ("efs", "EFS")):
+        count = sum(1 for i in items if i.kind == kind)
+        v.require(
+            count <= MAX_EXISTING_FILE_SYSTEMS,
+            prop,
+            count,
+            f"at most {MAX_EXISTING_FILE_SYSTEMS} existing {label} file systems",
+        )
