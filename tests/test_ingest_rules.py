@@ -12,13 +12,18 @@ from typing import Any
 
 import pytest
 
-from hpc_constructs.errors import Validator
+from hpc_constructs.errors import HpcValidationError, Validator
 from hpc_constructs.ingest import _plan, _rules, schedule
+from hpc_constructs.ingest.construct import DataIngest
+from hpc_constructs.ingest.destinations import DataSyncDestination
+from hpc_constructs.ingest.direct_connect import DirectConnectLink
 from hpc_constructs.ingest.options import (
     DirectConnectOptions,
+    HdfsNameNode,
     SnowballImportOptions,
     VirtualInterfaceOptions,
 )
+from hpc_constructs.ingest.sources import DataSyncSource, _S3Source
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hpc_constructs" / "ingest"
 
@@ -173,58 +178,120 @@ def test_check_schedule_names_prop_value_and_allowed() -> None:
 # --- boundary types -------------------------------------------------------------------------
 
 
+class _Stub:
+    """Stands in for ``self``: the decorator raises before the method body runs."""
+
+    class node:  # noqa: N801 - mirrors Construct.node
+        path = "T"
+
+
+def _boundary_error(method: Any, *args: Any, **props: Any) -> HpcValidationError:
+    """The error ``errors.check_prop_types`` raises for ``props`` on ``method`` (no App)."""
+    with pytest.raises(HpcValidationError) as err:
+        method(_Stub(), *args, **props)
+    return err.value
+
+
 def test_string_where_a_list_is_expected_is_one_problem() -> None:
-    v = _v()
-    assert not _rules.check_types(v, [("agent_cidrs", "10.0.0.0/24", "strs")])
-    assert len(v.problems) == 1
-    assert "agent_cidrs='10.0.0.0/24'" in _messages(v)
-    assert "a list of str" in _messages(v)
-    assert "got str" in _messages(v)
+    err = _boundary_error(DataIngest.__init__, None, "Ingest", agent_cidrs="10.0.0.0/24")
+    assert len(err.problems) == 1
+    assert str(err) == (
+        "T: agent_cidrs='10.0.0.0/24' is not valid (got str); allowed: a list of str"
+    )
 
 
 def test_str_where_an_int_is_expected_and_int_where_a_str_is_expected() -> None:
-    v = _v()
-    specs: list[_rules.TypeSpec] = [
-        ("vlan", "101", "int"),
-        ("connection_id", 123, "str"),
-        ("mtu", True, "int"),
-        ("name", None, "str?"),
-    ]
-    assert not _rules.check_types(v, specs)
-    assert [p.prop for p in v.problems] == ["vlan", "connection_id", "mtu"]
-    assert "vlan='101' is not valid (got str); allowed: an int" in _messages(v)
-    assert "connection_id=123 is not valid (got int); allowed: a str" in _messages(v)
-
-
-def test_plan_ingest_reports_wrong_types_once_each_and_plans_nothing() -> None:
-    v = _v()
-    props = _ingest_props(
-        agent_cidrs="10.0.0.0/24", intelligent_tiering_after_days="30", task_report_prefix=5
+    vif = VirtualInterfaceOptions(
+        connection_id=123,  # type: ignore[arg-type]
+        vlan="101",  # type: ignore[arg-type]
+        customer_asn=65000,
+        mtu=True,
+        name=None,
     )
-    assert _plan.plan_ingest(v, has_vpc=False, props=props) is None
-    assert sorted(p.prop for p in v.problems) == [
+    err = _boundary_error(
+        DirectConnectLink.__init__,
+        None,
+        "Dx",
+        options=DirectConnectOptions(virtual_interface=vif),
+    )
+    q = "options.virtual_interface"
+    assert [p.prop for p in err.problems] == [f"{q}.connection_id", f"{q}.vlan", f"{q}.mtu"]
+    assert f"T: {q}.vlan='101' is not valid (got str); allowed: int" in str(err)
+    assert f"T: {q}.connection_id=123 is not valid (got int); allowed: str" in str(err)
+    assert f"T: {q}.mtu=True is not valid (got bool); allowed: int" in str(err)
+
+
+def test_data_ingest_reports_wrong_types_once_each_before_planning() -> None:
+    # _Stub has no construct behind it: reaching the body (the plan) would fail otherwise.
+    err = _boundary_error(
+        DataIngest.__init__,
+        None,
+        "Ingest",
+        agent_cidrs="10.0.0.0/24",
+        intelligent_tiering_after_days="30",
+        task_report_prefix=5,
+    )
+    assert sorted(p.prop for p in err.problems) == [
         "agent_cidrs",
         "intelligent_tiering_after_days",
         "task_report_prefix",
     ]
 
 
-def test_plan_direct_connect_types_are_checked_with_nested_names() -> None:
-    v = _v()
+def test_direct_connect_types_are_checked_with_nested_names() -> None:
     options = DirectConnectOptions(
-        allowed_prefixes="10.0.0.0/16",  # type: ignore[arg-type]
+        allowed_prefixes="10.0.0.0/16",  # a str is a Sequence[str] to mypy
         virtual_interface=VirtualInterfaceOptions(
             connection_id=123,  # type: ignore[arg-type]
             vlan="101",  # type: ignore[arg-type]
             customer_asn=65000,
         ),
     )
-    assert not _plan.direct_connect_types_ok(v, options)
-    assert [p.prop for p in v.problems] == [
+    err = _boundary_error(DataIngest.__init__, None, "Ingest", direct_connect=options)
+    assert [p.prop for p in err.problems] == [
         "direct_connect.allowed_prefixes",
         "direct_connect.virtual_interface.connection_id",
         "direct_connect.virtual_interface.vlan",
     ]
+    assert "allowed: a list of str" in str(err)
+
+
+def test_add_task_wrong_types_are_one_problem_each() -> None:
+    err = _boundary_error(
+        DataIngest.add_task, "Task", bytes_per_second="100", includes="*.tmp", log_level=1
+    )
+    assert [p.prop for p in err.problems] == ["bytes_per_second", "includes", "log_level"]
+    assert "T/Task: includes='*.tmp' is not valid (got str); allowed: a list of str" in str(err)
+
+
+def test_source_and_destination_props_are_checked_by_name_in_add_task() -> None:
+    source = DataSyncSource.hdfs(
+        name_nodes=[HdfsNameNode("nn", "8020")],  # type: ignore[arg-type]
+        agent_arns="arn:aws:datasync:us-east-1:123456789012:agent/agent-0123456789abcdef0",
+        simple_user=1,  # type: ignore[arg-type]
+    )
+    destination = DataSyncDestination.landing_bucket(prefix=None, storage_class=3)  # type: ignore[arg-type]
+    err = _boundary_error(DataIngest.add_task, "Task", source=source, destination=destination)
+    assert [p.prop for p in err.problems] == [
+        "source.name_nodes[0].port",
+        "source.agent_arns",
+        "source.simple_user",
+        "destination.prefix",
+        "destination.storage_class",
+    ]
+    assert "T/Task: source.agent_arns='arn:aws:datasync:" in str(err)
+    assert "is not valid (got str); allowed: a list of str" in str(err)
+    bad_s3 = _S3Source(None, 7)  # type: ignore[arg-type]
+    err = _boundary_error(DataIngest.add_task, "Task", source=bad_s3, destination="landing")
+    assert [p.prop for p in err.problems] == ["source.prefix", "destination"]
+    assert "allowed: DataSyncDestination" in str(err)
+
+
+def test_the_ingest_package_keeps_no_copy_of_the_boundary_checks() -> None:
+    for name in ("check_types", "type_ok", "TypeSpec", "require_concrete", "is_list_token"):
+        assert not hasattr(_rules, name), name
+    for name in ("ingest_types_ok", "task_types_ok", "direct_connect_types_ok"):
+        assert not hasattr(_plan, name), name
 
 
 # --- plans ------------------------------------------------------------------------------------
@@ -372,13 +439,6 @@ def test_task_rules_on_plain_values() -> None:
         "includes",
     ]
     assert "source is HDFS, destination is EFS" in _messages(v)
-
-
-def test_task_plan_wrong_types_are_one_problem_each() -> None:
-    v = _v()
-    props = _task_props(includes="*.tmp", bytes_per_second="100", log_level=1)
-    assert _plan.plan_task(v, _plan.TaskEnds("NFS", "S3"), None, props) is None
-    assert [p.prop for p in v.problems] == ["bytes_per_second", "includes", "log_level"]
 
 
 # --- tokens -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpc_constructs.errors import Validator, is_token
+from hpc_constructs.errors import Validator, is_token, needs_concrete_value
 from hpc_constructs.ingest import _rules as rules
 from hpc_constructs.ingest._facts import (
     CONNECTION_ID_PATTERN,
@@ -81,7 +81,7 @@ def plan_bucket(
                 "these props configure a bucket the construct would create",
             )
     encryption = bucket_encryption or "KMS"
-    if rules.require_concrete(v, "bucket_encryption", encryption, "it decides which key"):
+    if needs_concrete_value(v, "bucket_encryption", encryption, "it decides which key"):
         v.one_of("bucket_encryption", encryption, ("KMS", "S3_MANAGED"))
     v.in_range("intelligent_tiering_after_days", intelligent_tiering_after_days, 0, 36500)
     v.in_range("noncurrent_version_expiration_days", noncurrent_version_expiration_days, 1, 36500)
@@ -219,31 +219,6 @@ def gateway_asn(options: DirectConnectOptions) -> int:
     return 64513 if options.attachment == "TRANSIT_GATEWAY" else 64512
 
 
-def direct_connect_types_ok(v: Validator, options: DirectConnectOptions) -> bool:
-    p = "direct_connect"
-    specs: list[rules.TypeSpec] = [
-        (f"{p}.attachment", options.attachment, "str"),
-        (f"{p}.direct_connect_gateway_id", options.direct_connect_gateway_id, "str?"),
-        (f"{p}.direct_connect_gateway_asn", options.direct_connect_gateway_asn, "int"),
-        (f"{p}.gateway_asn", options.gateway_asn, "int?"),
-        (f"{p}.allowed_prefixes", options.allowed_prefixes, "strs"),
-        (f"{p}.on_premises_cidrs", options.on_premises_cidrs, "strs"),
-    ]
-    vif = options.virtual_interface
-    if vif is not None:
-        q = f"{p}.virtual_interface"
-        specs += [
-            (f"{q}.connection_id", vif.connection_id, "str"),
-            (f"{q}.vlan", vif.vlan, "int"),
-            (f"{q}.customer_asn", vif.customer_asn, "int"),
-            (f"{q}.mtu", vif.mtu, "int"),
-            (f"{q}.amazon_address", vif.amazon_address, "str?"),
-            (f"{q}.customer_address", vif.customer_address, "str?"),
-            (f"{q}.name", vif.name, "str?"),
-        ]
-    return rules.check_types(v, specs)
-
-
 def check_direct_connect_gateway(v: Validator, options: DirectConnectOptions) -> None:
     p = "direct_connect"
     if options.direct_connect_gateway_id is not None:
@@ -279,7 +254,7 @@ def check_direct_connect_prefixes(v: Validator, options: DirectConnectOptions) -
     example = "IPv4 CIDRs such as 10.0.0.0/16 (network address, no host bits)"
     rules.check_cidrs(v, f"{p}.allowed_prefixes", options.allowed_prefixes, example)
     # One route per CIDR and route table: the list itself must be known at synth time.
-    if rules.require_concrete(
+    if needs_concrete_value(
         v, f"{p}.on_premises_cidrs", options.on_premises_cidrs, "one route is created per CIDR"
     ):
         rules.check_cidrs(v, f"{p}.on_premises_cidrs", options.on_premises_cidrs, example)
@@ -338,7 +313,7 @@ def plan_direct_connect(
     if options is None:
         return None
     v.require(has_vpc, "vpc", None, "a VPC when direct_connect is set")
-    attachment_ok = rules.require_concrete(
+    attachment_ok = needs_concrete_value(
         v, "direct_connect.attachment", options.attachment, "it decides which gateways to create"
     ) and v.one_of("direct_connect.attachment", options.attachment, DX_ATTACHMENTS)
     transit = options.attachment == "TRANSIT_GATEWAY"
@@ -402,22 +377,6 @@ class TaskEnds:
     source_kind: str
     destination_kind: str
     destination_storage_class: str | None = None
-
-
-def task_types_ok(v: Validator, props: dict[str, Any]) -> bool:
-    kinds = {
-        "verify_mode": "str",
-        "overwrite_mode": "str",
-        "preserve_deleted_files": "str",
-        "transfer_mode": "str",
-        "bytes_per_second": "int?",
-        "includes": "strs",
-        "excludes": "strs",
-        "task_report": "str?",
-        "log_level": "str",
-        "task_mode": "str",
-    }
-    return rules.check_types(v, [(prop, props[prop], kind) for prop, kind in kinds.items()])
 
 
 def check_schedule(v: Validator, expression: str | None) -> None:
@@ -499,10 +458,9 @@ def check_task_mode(v: Validator, task_mode: str, ends: TaskEnds) -> None:
 
 def plan_task(
     v: Validator, ends: TaskEnds, schedule: str | None, props: dict[str, Any]
-) -> TaskPlan | None:
-    """The task settings from ``add_task``'s props (a dict keyed by prop name)."""
-    if not task_types_ok(v, props):
-        return None
+) -> TaskPlan:
+    """The task settings from ``add_task``'s props (a dict keyed by prop name, their Python
+    types already checked at the boundary: ``errors.check_prop_types``)."""
     check_schedule(v, schedule)
     check_verify_mode(v, props["verify_mode"], props["task_mode"], ends)
     check_transfer_modes(
@@ -545,43 +503,9 @@ class IngestPlan:
     task_report_prefix: str
 
 
-def ingest_types_ok(v: Validator, props: dict[str, Any]) -> bool:
-    specs: list[rules.TypeSpec] = [
-        ("bucket_encryption", props["bucket_encryption"], "str?"),
-        ("intelligent_tiering_after_days", props["intelligent_tiering_after_days"], "int?"),
-        (
-            "noncurrent_version_expiration_days",
-            props["noncurrent_version_expiration_days"],
-            "int?",
-        ),
-        ("notify_states", props["notify_states"], "strs"),
-        ("task_report_prefix", props["task_report_prefix"], "str"),
-        ("private_endpoint", props["private_endpoint"], "bool"),
-        ("agent_cidrs", props["agent_cidrs"], "strs"),
-        ("allow_support_channel", props["allow_support_channel"], "bool"),
-    ]
-    ok = rules.check_types(v, specs)
-    dx, snowball = props["direct_connect"], props["snowball"]
-    if dx is not None and not isinstance(dx, DirectConnectOptions):
-        v.add("direct_connect", dx, "a DirectConnectOptions or None", f"got {type(dx).__name__}")
-        ok = False
-    elif dx is not None:
-        ok = direct_connect_types_ok(v, dx) and ok
-    if not isinstance(snowball, (bool, SnowballImportOptions)):
-        v.add("snowball", snowball, "a bool or SnowballImportOptions", f"got {type(snowball)}")
-        ok = False
-    elif isinstance(snowball, SnowballImportOptions):
-        fields = ("address_id", "shipping_option", "snowball_type", "description")
-        specs = [(f"snowball.{f}", getattr(snowball, f), "str?") for f in fields]
-        ok = rules.check_types(v, specs) and ok
-    return ok
-
-
-def plan_ingest(v: Validator, *, has_vpc: bool, props: dict[str, Any]) -> IngestPlan | None:
-    """The ``DataIngest`` plan from its props (a dict keyed by prop name); None when the
-    props have the wrong Python types (then only those problems are recorded)."""
-    if not ingest_types_ok(v, props):
-        return None
+def plan_ingest(v: Validator, *, has_vpc: bool, props: dict[str, Any]) -> IngestPlan:
+    """The ``DataIngest`` plan from its props (a dict keyed by prop name, their Python types
+    already checked at the boundary: ``errors.check_prop_types``)."""
     bucket = plan_bucket(
         v,
         bucket_given=props["landing_bucket"] is not None,

@@ -20,7 +20,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from hpc_constructs.errors import Validator
+from hpc_constructs.errors import Validator, check_prop_types
 from hpc_constructs.ingest._facts import (
     DATASYNC_EXECUTION_DETAIL_TYPE,
     DATASYNC_S3_OBJECT_ACTIONS,
@@ -76,6 +76,7 @@ class DataIngest(Construct):
         snowball: ``True`` or options to prepare a Snowball import job. Default: - False.
     """
 
+    @check_prop_types
     def __init__(
         self,
         scope: Construct,
@@ -102,7 +103,6 @@ class DataIngest(Construct):
         props = dict(locals())
         plan = plan_ingest(v, has_vpc=vpc is not None, props=props)
         v.raise_if_any()
-        assert plan is not None  # no problems means a plan
         #: The resolved, validated settings (plain values).
         self.plan: IngestPlan = plan
         self.vpc = vpc
@@ -317,8 +317,7 @@ class DataIngest(Construct):
 
     # -- DataSync tasks -----------------------------------------------------------------------
 
-    # -- DataSync tasks -----------------------------------------------------------------------
-
+    @check_prop_types
     def add_task(
         self,
         id: str,
@@ -360,7 +359,7 @@ class DataIngest(Construct):
         """
         v = Validator(f"{self.node.path}/{id}")
         props = dict(locals())
-        schedule_text = _schedule_text(v, schedule)
+        schedule_text = None if schedule is None else schedule_expression(schedule)
         sources_ok = _check_ends(v, source, destination)
         if sources_ok:
             source._validate(v, "source")
@@ -372,28 +371,12 @@ class DataIngest(Construct):
         )
         plan = plan_task(v, ends, schedule_text, props)
         v.raise_if_any()
-        assert plan is not None  # no problems means a plan
         transfer = DataSyncTransfer(
             self, id, ingest=self, source=source, destination=destination, plan=plan
         )
         self.tasks.append(transfer)
         self._notify(transfer)
         return transfer
-
-
-def _schedule_text(v: Validator, schedule: Any) -> str | None:
-    """The expression of ``schedule`` (None for on demand); a wrong type is one problem."""
-    if schedule is None:
-        return None
-    if isinstance(schedule, (str, events.Schedule)):
-        return schedule_expression(schedule)
-    v.add(
-        "schedule",
-        schedule,
-        "an events.Schedule or a rate(...)/cron(...) str",
-        f"got {type(schedule).__name__}",
-    )
-    return None
 
 
 def _check_ends(v: Validator, source: Any, destination: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
@@ -21,19 +22,22 @@ if TYPE_CHECKING:
 
 
 class DataSyncDestination:
-    """Where a DataSync task writes. Build one with the classmethods."""
+    """Where a DataSync task writes. Build one with the classmethods.
+
+    Each kind is a dataclass whose fields are the classmethod's props, so
+    :meth:`DataIngest.add_task` checks their Python types as ``destination.<prop>``
+    (``errors.check_prop_types``).
+    """
 
     kind: str = ""
+    #: The S3 storage class written to (None for file systems).
+    storage_class: str | None = None
 
     def _validate(self, v: Validator, prop: str, ingest: DataIngest) -> None:
         raise NotImplementedError
 
     def _location_arn(self, scope: Construct, ingest: DataIngest) -> str:
         raise NotImplementedError
-
-    @property
-    def storage_class(self) -> str | None:
-        return None
 
     @classmethod
     def landing_bucket(
@@ -79,25 +83,16 @@ class DataSyncDestination:
         return _EfsDestination(file_system, subdirectory, subnet, in_transit_encryption)
 
 
+@dataclass(frozen=True, eq=False)
 class _LandingBucketDestination(DataSyncDestination):
     kind = "S3"
 
-    def __init__(self, prefix: str, storage_class: str) -> None:
-        self.prefix, self._storage_class = prefix, storage_class
-
-    @property
-    def storage_class(self) -> str | None:
-        return self._storage_class
+    prefix: str
+    storage_class: str = "STANDARD"
 
     def _validate(self, v: Validator, prop: str, ingest: DataIngest) -> None:
-        specs: list[rules.TypeSpec] = [
-            (f"{prop}.prefix", self.prefix, "str"),
-            (f"{prop}.storage_class", self._storage_class, "str"),
-        ]
-        if not rules.check_types(v, specs):
-            return
         rules.check_s3_prefix(v, f"{prop}.prefix", self.prefix)
-        v.one_of(f"{prop}.storage_class", self._storage_class, S3_STORAGE_CLASSES)
+        v.one_of(f"{prop}.storage_class", self.storage_class, S3_STORAGE_CLASSES)
 
     def _location_arn(self, scope: Construct, ingest: DataIngest) -> str:
         bucket = ingest.landing_bucket
@@ -109,22 +104,21 @@ class _LandingBucketDestination(DataSyncDestination):
             "DestinationLocation",
             s3_bucket_arn=bucket.bucket_arn,
             s3_config=datasync.CfnLocationS3.S3ConfigProperty(bucket_access_role_arn=role.role_arn),
-            s3_storage_class=self._storage_class,
+            s3_storage_class=self.storage_class,
             subdirectory=self.prefix or None,
         )
         location.node.add_dependency(policy)
         return location.attr_location_arn
 
 
+@dataclass(frozen=True, eq=False)
 class _LustreDestination(DataSyncDestination):
     kind = "FSX_LUSTRE"
 
-    def __init__(self, file_system: LustreFileSystemLike, subdirectory: str) -> None:
-        self.file_system, self.subdirectory = file_system, subdirectory
+    file_system: LustreFileSystemLike
+    subdirectory: str
 
     def _validate(self, v: Validator, prop: str, ingest: DataIngest) -> None:
-        if not rules.check_types(v, [(f"{prop}.subdirectory", self.subdirectory, "str")]):
-            return
         rules.check_path(v, f"{prop}.subdirectory", self.subdirectory)
         groups = self.file_system.connections.security_groups
         v.require(
@@ -154,26 +148,16 @@ class _LustreDestination(DataSyncDestination):
         return location.attr_location_arn
 
 
+@dataclass(frozen=True, eq=False)
 class _EfsDestination(DataSyncDestination):
     kind = "EFS"
 
-    def __init__(
-        self,
-        file_system: efs.IFileSystem,
-        subdirectory: str,
-        subnet: ec2.ISubnet | None,
-        in_transit_encryption: bool,
-    ) -> None:
-        self.file_system, self.subdirectory, self.subnet = file_system, subdirectory, subnet
-        self.in_transit_encryption = in_transit_encryption
+    file_system: efs.IFileSystem
+    subdirectory: str
+    subnet: ec2.ISubnet | None
+    in_transit_encryption: bool
 
     def _validate(self, v: Validator, prop: str, ingest: DataIngest) -> None:
-        specs: list[rules.TypeSpec] = [
-            (f"{prop}.subdirectory", self.subdirectory, "str"),
-            (f"{prop}.in_transit_encryption", self.in_transit_encryption, "bool"),
-        ]
-        if not rules.check_types(v, specs):
-            return
         rules.check_path(v, f"{prop}.subdirectory", self.subdirectory)
         v.require(
             ingest.vpc is not None,

@@ -9,7 +9,7 @@ from aws_cdk import aws_directconnect as directconnect
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from hpc_constructs.errors import Validator
+from hpc_constructs.errors import Validator, check_prop_types
 from hpc_constructs.ingest._iam import private_subnet_type
 from hpc_constructs.ingest._plan import DirectConnectPlan, plan_direct_connect
 from hpc_constructs.ingest.options import DirectConnectOptions
@@ -31,6 +31,7 @@ class DirectConnectLink(Construct):
     ``options`` are validated here too (``HpcValidationError``), so the link can be used alone.
     """
 
+    @check_prop_types
     def __init__(
         self, scope: Construct, id: str, *, vpc: ec2.IVpc, options: DirectConnectOptions
     ) -> None:

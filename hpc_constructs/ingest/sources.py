@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_cdk import aws_datasync as datasync
@@ -36,6 +37,10 @@ class DataSyncSource:
 
     Self-managed storage (NFS, SMB, HDFS, object storage) is reached through DataSync agents
     you deploy and activate outside CloudFormation; pass their ARNs.
+
+    Each kind is a dataclass whose fields are the classmethod's props, so
+    :meth:`DataIngest.add_task` checks their Python types as ``source.<prop>``
+    (``errors.check_prop_types``).
     """
 
     kind: str = ""
@@ -139,78 +144,52 @@ class DataSyncSource:
         return _S3Source(bucket, prefix)
 
 
+@dataclass(frozen=True, eq=False)
 class _NfsSource(DataSyncSource):
     kind = "NFS"
 
-    def __init__(
-        self, hostname: str, export_path: str, agents: Sequence[str], version: str
-    ) -> None:
-        self.hostname, self.export_path, self.agents, self.version = (
-            hostname,
-            export_path,
-            agents,
-            version,
-        )
+    server_hostname: str
+    export_path: str
+    agent_arns: Sequence[str]
+    nfs_version: str
 
     def _validate(self, v: Validator, prop: str) -> None:
-        specs: list[rules.TypeSpec] = [
-            (f"{prop}.server_hostname", self.hostname, "str"),
-            (f"{prop}.export_path", self.export_path, "str"),
-            (f"{prop}.agent_arns", self.agents, "strs"),
-            (f"{prop}.nfs_version", self.version, "str"),
-        ]
-        if not rules.check_types(v, specs):
-            return
-        rules.check_hostname(v, f"{prop}.server_hostname", self.hostname)
+        rules.check_hostname(v, f"{prop}.server_hostname", self.server_hostname)
         rules.check_path(v, f"{prop}.export_path", self.export_path)
-        rules.check_agents(v, f"{prop}.agent_arns", self.agents)
-        v.one_of(f"{prop}.nfs_version", self.version, NFS_VERSIONS)
+        rules.check_agents(v, f"{prop}.agent_arns", self.agent_arns)
+        v.one_of(f"{prop}.nfs_version", self.nfs_version, NFS_VERSIONS)
 
     def _location_arn(self, scope: Construct, ingest: DataIngest) -> str:
         location = datasync.CfnLocationNFS(
             scope,
             "SourceLocation",
             on_prem_config=datasync.CfnLocationNFS.OnPremConfigProperty(
-                agent_arns=list(self.agents)
+                agent_arns=list(self.agent_arns)
             ),
-            server_hostname=self.hostname,
+            server_hostname=self.server_hostname,
             subdirectory=self.export_path,
-            mount_options=datasync.CfnLocationNFS.MountOptionsProperty(version=self.version),
+            mount_options=datasync.CfnLocationNFS.MountOptionsProperty(version=self.nfs_version),
         )
         return location.attr_location_arn
 
 
+@dataclass(frozen=True, eq=False)
 class _SmbSource(DataSyncSource):
     kind = "SMB"
 
-    def __init__(
-        self,
-        hostname: str,
-        share_path: str,
-        agents: Sequence[str],
-        user: str,
-        password: secretsmanager.ISecret,
-        domain: str | None,
-        version: str,
-    ) -> None:
-        self.hostname, self.share_path, self.agents = hostname, share_path, agents
-        self.user, self.password, self.domain, self.version = user, password, domain, version
+    server_hostname: str
+    share_path: str
+    agent_arns: Sequence[str]
+    user: str
+    password: secretsmanager.ISecret
+    domain: str | None
+    smb_version: str
 
     def _validate(self, v: Validator, prop: str) -> None:
-        specs: list[rules.TypeSpec] = [
-            (f"{prop}.server_hostname", self.hostname, "str"),
-            (f"{prop}.share_path", self.share_path, "str"),
-            (f"{prop}.agent_arns", self.agents, "strs"),
-            (f"{prop}.user", self.user, "str"),
-            (f"{prop}.domain", self.domain, "str?"),
-            (f"{prop}.smb_version", self.version, "str"),
-        ]
-        if not rules.check_types(v, specs):
-            return
-        rules.check_hostname(v, f"{prop}.server_hostname", self.hostname)
+        rules.check_hostname(v, f"{prop}.server_hostname", self.server_hostname)
         rules.check_path(v, f"{prop}.share_path", self.share_path)
-        rules.check_agents(v, f"{prop}.agent_arns", self.agents)
-        v.one_of(f"{prop}.smb_version", self.version, SMB_VERSIONS)
+        rules.check_agents(v, f"{prop}.agent_arns", self.agent_arns)
+        v.one_of(f"{prop}.smb_version", self.smb_version, SMB_VERSIONS)
         v.require(
             is_token(self.user) or bool(re.match(r"^[^\x5B\x5D\\/:;|=,+*?]{1,104}$", self.user)),
             f"{prop}.user",
@@ -223,55 +202,34 @@ class _SmbSource(DataSyncSource):
         location = datasync.CfnLocationSMB(
             scope,
             "SourceLocation",
-            agent_arns=list(self.agents),
+            agent_arns=list(self.agent_arns),
             authentication_type="NTLM",
-            server_hostname=self.hostname,
+            server_hostname=self.server_hostname,
             subdirectory=self.share_path,
             user=self.user,
             domain=self.domain,
             custom_secret_config=secret_config,
-            mount_options=datasync.CfnLocationSMB.MountOptionsProperty(version=self.version),
+            mount_options=datasync.CfnLocationSMB.MountOptionsProperty(version=self.smb_version),
         )
         location.node.add_dependency(secret_policy)
         return location.attr_location_arn
 
 
+@dataclass(frozen=True, eq=False)
 class _HdfsSource(DataSyncSource):
     kind = "HDFS"
 
-    def __init__(
-        self,
-        name_nodes: Sequence[HdfsNameNode],
-        agents: Sequence[str],
-        simple_user: str,
-        subdirectory: str,
-    ) -> None:
-        self.name_nodes, self.agents = name_nodes, agents
-        self.simple_user, self.subdirectory = simple_user, subdirectory
+    name_nodes: Sequence[HdfsNameNode]
+    agent_arns: Sequence[str]
+    simple_user: str
+    subdirectory: str
 
     def _validate(self, v: Validator, prop: str) -> None:
-        specs: list[rules.TypeSpec] = [
-            (f"{prop}.agent_arns", self.agents, "strs"),
-            (f"{prop}.simple_user", self.simple_user, "str"),
-            (f"{prop}.subdirectory", self.subdirectory, "str"),
-        ]
-        nodes_ok = not isinstance(self.name_nodes, str) and all(
-            isinstance(n, HdfsNameNode) for n in self.name_nodes
-        )
-        if not nodes_ok:
-            v.add(f"{prop}.name_nodes", self.name_nodes, "a list of HdfsNameNode")
-        for node in self.name_nodes if nodes_ok else ():
-            specs += [
-                (f"{prop}.name_nodes.hostname", node.hostname, "str"),
-                (f"{prop}.name_nodes.port", node.port, "int"),
-            ]
-        if not rules.check_types(v, specs) or not nodes_ok:
-            return
         v.require(len(self.name_nodes) >= 1, f"{prop}.name_nodes", [], "at least one HdfsNameNode")
         for node in self.name_nodes:
             rules.check_hostname(v, f"{prop}.name_nodes.hostname", node.hostname)
             v.in_range(f"{prop}.name_nodes.port", node.port, 1, 65535)
-        rules.check_agents(v, f"{prop}.agent_arns", self.agents)
+        rules.check_agents(v, f"{prop}.agent_arns", self.agent_arns)
         rules.check_path(v, f"{prop}.subdirectory", self.subdirectory)
         v.require(
             is_token(self.simple_user)
@@ -285,7 +243,7 @@ class _HdfsSource(DataSyncSource):
         location = datasync.CfnLocationHDFS(
             scope,
             "SourceLocation",
-            agent_arns=list(self.agents),
+            agent_arns=list(self.agent_arns),
             authentication_type="SIMPLE",
             simple_user=self.simple_user,
             name_nodes=[
@@ -297,52 +255,36 @@ class _HdfsSource(DataSyncSource):
         return location.attr_location_arn
 
 
+@dataclass(frozen=True, eq=False)
 class _ObjectStorageSource(DataSyncSource):
     kind = "OBJECT_STORAGE"
 
-    def __init__(
-        self,
-        hostname: str,
-        bucket_name: str,
-        agents: Sequence[str],
-        access_key: str,
-        secret_key: secretsmanager.ISecret,
-        port: int,
-        protocol: str,
-        subdirectory: str,
-    ) -> None:
-        self.hostname, self.bucket_name, self.agents = hostname, bucket_name, agents
-        self.access_key, self.secret_key = access_key, secret_key
-        self.port, self.protocol, self.subdirectory = port, protocol, subdirectory
+    server_hostname: str
+    bucket_name: str
+    agent_arns: Sequence[str]
+    access_key: str
+    secret_key: secretsmanager.ISecret
+    server_port: int
+    server_protocol: str
+    subdirectory: str
 
     def _validate(self, v: Validator, prop: str) -> None:
-        specs: list[rules.TypeSpec] = [
-            (f"{prop}.server_hostname", self.hostname, "str"),
-            (f"{prop}.bucket_name", self.bucket_name, "str"),
-            (f"{prop}.agent_arns", self.agents, "strs"),
-            (f"{prop}.access_key", self.access_key, "str"),
-            (f"{prop}.server_port", self.port, "int"),
-            (f"{prop}.server_protocol", self.protocol, "str"),
-            (f"{prop}.subdirectory", self.subdirectory, "str"),
-        ]
-        if not rules.check_types(v, specs):
-            return
-        rules.check_hostname(v, f"{prop}.server_hostname", self.hostname)
+        rules.check_hostname(v, f"{prop}.server_hostname", self.server_hostname)
         v.require(
             is_token(self.bucket_name) or 3 <= len(self.bucket_name) <= 63,
             f"{prop}.bucket_name",
             self.bucket_name,
             "a bucket name of 3-63 characters",
         )
-        rules.check_agents(v, f"{prop}.agent_arns", self.agents)
+        rules.check_agents(v, f"{prop}.agent_arns", self.agent_arns)
         v.require(
             is_token(self.access_key) or 1 <= len(self.access_key) <= 200,
             f"{prop}.access_key",
             self.access_key,
             "1-200 characters",
         )
-        v.in_range(f"{prop}.server_port", self.port, 1, 65535)
-        v.one_of(f"{prop}.server_protocol", self.protocol, OBJECT_STORAGE_PROTOCOLS)
+        v.in_range(f"{prop}.server_port", self.server_port, 1, 65535)
+        v.one_of(f"{prop}.server_protocol", self.server_protocol, OBJECT_STORAGE_PROTOCOLS)
         rules.check_path(v, f"{prop}.subdirectory", self.subdirectory)
 
     def _location_arn(self, scope: Construct, ingest: DataIngest) -> str:
@@ -350,28 +292,28 @@ class _ObjectStorageSource(DataSyncSource):
         location = datasync.CfnLocationObjectStorage(
             scope,
             "SourceLocation",
-            agent_arns=list(self.agents),
-            server_hostname=self.hostname,
+            agent_arns=list(self.agent_arns),
+            server_hostname=self.server_hostname,
             bucket_name=self.bucket_name,
             access_key=self.access_key,
             custom_secret_config=secret_config,
-            server_port=self.port,
-            server_protocol=self.protocol,
+            server_port=self.server_port,
+            server_protocol=self.server_protocol,
             subdirectory=self.subdirectory,
         )
         location.node.add_dependency(secret_policy)
         return location.attr_location_arn
 
 
+@dataclass(frozen=True, eq=False)
 class _S3Source(DataSyncSource):
     kind = "S3"
 
-    def __init__(self, bucket: s3.IBucket, prefix: str) -> None:
-        self.bucket, self.prefix = bucket, prefix
+    bucket: s3.IBucket
+    prefix: str
 
     def _validate(self, v: Validator, prop: str) -> None:
-        if rules.check_types(v, [(f"{prop}.prefix", self.prefix, "str")]):
-            rules.check_s3_prefix(v, f"{prop}.prefix", self.prefix)
+        rules.check_s3_prefix(v, f"{prop}.prefix", self.prefix)
 
     def _location_arn(self, scope: Construct, ingest: DataIngest) -> str:
         role, policy = s3_location_role(
