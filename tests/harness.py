@@ -211,4 +211,5 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 
 def mask_hashes(template: dict[str, Any]) -> dict[str, Any]:
     """Replace asset hashes so snapshots survive unrelated asset changes."""
-    return json.loads(_HASH.sub("HASH", json.dumps(template, sort_keys=True)))
+    masked: dict[str, Any] = json.loads(_HASH.sub("HASH", json.dumps(template, sort_keys=True)))
+    return masked
