@@ -16,6 +16,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match
 
 from hpc_constructs import (
@@ -24,10 +26,11 @@ from hpc_constructs import (
     LustreScratch,
     NetworkFabric,
     ParallelCluster,
+    SharedFileSystem,
     SlurmComputeResource,
     SlurmQueue,
-    SlurmStorage,
 )
+from hpc_constructs.slurm._pc_render import placeholders
 from tests.harness import (
     ROOT,
     TEST_ENV,
@@ -47,7 +50,7 @@ RESERVATION = "cr-0123456789abcdef0"
 
 
 def _cpu(**kw: Any) -> SlurmComputeResource:
-    return SlurmComputeResource(name="hpc7a", instance_types=["hpc7a.96xlarge"], max_count=4, **kw)
+    return SlurmComputeResource(name="hpc7a", instance_types=["hpc7a.96xlarge"], max_nodes=4, **kw)
 
 
 def _stack_and_fabric() -> tuple[cdk.Stack, NetworkFabric]:
@@ -62,21 +65,43 @@ def _cluster(
         stack,
         "Cluster",
         vpc=fabric.vpc,
-        head_node_subnet=fabric.compute_subnet,
-        compute_subnets=fabric.compute_subnets,
+        head_node_vpc_subnets=fabric.compute_subnet,
+        vpc_subnets=fabric.compute_subnets,
         queues=queues,
         **kw,
     )
 
 
-@pytest.fixture(scope="module")
-def synth() -> Synthesized:
-    from stacks.slurm_stack import SlurmClusterConfig, SlurmClusterStack
-
-    app = make_app()
-    SlurmClusterStack(
-        app, "Slurm", env=TEST_ENV, config=SlurmClusterConfig(flavour="parallelcluster")
+def _sample(app: cdk.App) -> None:
+    """The sample stack's cluster: defaults everywhere (a new compute role and group)."""
+    stack = cdk.Stack(app, "Slurm", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    scratch = LustreScratch(stack, "Scratch", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets)
+    cdk.Validations.of(scratch).acknowledge(
+        cdk.Acknowledgment(id="hpc-constructs:scratchWithoutExport", reason="test scratch")
     )
+    ParallelCluster(
+        stack,
+        "ParallelCluster",
+        vpc=fabric.vpc,
+        head_node_vpc_subnets=fabric.compute_subnet,
+        vpc_subnets=fabric.compute_subnets,
+        file_systems=[scratch],
+        queues=[
+            SlurmQueue(name="cpu", compute_resources=[_cpu()]),
+            SlurmQueue(
+                name="gpu",
+                compute_resources=[
+                    SlurmComputeResource(name="p5", instance_types=["p5.48xlarge"], max_nodes=2)
+                ],
+            ),
+        ],
+    )
+
+
+def _scenario(app: cdk.App) -> None:
+    """Every new prop set, composed the way a user would: a role and a security group passed
+    in, a placement group passed, Lustre and EFS, user data, grants and connections."""
     stack = cdk.Stack(app, "Scenario", env=TEST_ENV)
     fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
     scratch = LustreScratch(stack, "Scratch", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets)
@@ -91,19 +116,27 @@ def synth() -> Synthesized:
         encrypted=True,
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
+    group = ec2.PlacementGroup(stack, "Group", strategy=ec2.PlacementGroupStrategy.CLUSTER)
+    role = iam.Role(
+        stack,
+        "NodeRole",
+        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        path="/parallelcluster/",
+    )
+    nodes = ec2.SecurityGroup(stack, "Nodes", vpc=fabric.vpc, allow_all_outbound=False)
     cluster = _cluster(
         stack,
         fabric,
         [
-            SlurmQueue(name="cpu", compute_resources=[_cpu(min_count=1)]),
+            SlurmQueue(name="cpu", compute_resources=[_cpu(min_nodes=1, placement_group=group)]),
             SlurmQueue(
                 name="gpu-block",
                 compute_resources=[
                     SlurmComputeResource(
                         name="p5",
                         instance_types=["p5.48xlarge"],
-                        min_count=2,
-                        max_count=2,
+                        min_nodes=2,
+                        max_nodes=2,
                         capacity=FleetCapacity.capacity_block(RESERVATION),
                     )
                 ],
@@ -114,7 +147,7 @@ def synth() -> Synthesized:
                     SlurmComputeResource(
                         name="p5",
                         instance_types=["p5.48xlarge"],
-                        max_count=4,
+                        max_nodes=4,
                         capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
                     )
                 ],
@@ -125,28 +158,47 @@ def synth() -> Synthesized:
                     SlurmComputeResource(
                         name="c5n",
                         instance_types=["c5n.18xlarge"],
-                        max_count=8,
+                        max_nodes=8,
                         capacity=FleetCapacity.spot(max_price="3.5"),
                     ),
                     SlurmComputeResource(
                         name="c5n-tcp",
                         instance_types=["c5n.18xlarge"],
-                        max_count=2,
+                        max_nodes=2,
                         efa=False,
                         capacity=FleetCapacity.spot(),
                     ),
                 ],
             ),
         ],
-        shared_storage=[scratch, SlurmStorage(file_system=home, mount_dir="/home")],
+        file_systems=[scratch],
         key_pair=ec2.KeyPair.from_key_pair_name(stack, "Key", "hpc-admin"),
         cluster_name="scenario-cluster",
+        role=role,
+        security_group=nodes,
+        user_data=["echo configured"],
     )
-    cdk.Validations.of(cluster).acknowledge(
-        cdk.Acknowledgment(id="hpc-constructs:efaDisabled", reason="TCP comparison resource")
+    cluster.add_file_system(home, mount_point="/home")
+    cluster.add_user_data("echo second")
+    for ack in ("efaDisabled", "reservationWithoutPlacementGroup"):
+        cdk.Validations.of(cluster).acknowledge(
+            cdk.Acknowledgment(id=f"hpc-constructs:{ack}", reason="test scenario")
+        )
+    table = ec2.SecurityGroup(stack, "Db", vpc=fabric.vpc, allow_all_outbound=False)
+    table.connections.allow_from(cluster, ec2.Port.tcp(5432), "Postgres from compute nodes")
+    queue = sqs.Queue(stack, "Events", enforce_ssl=True)
+    queue.grant_send_messages(cluster)
+    cdk.Validations.of(queue).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions-SQS3", reason="test queue without a DLQ")
     )
-    result = synthesize(app)
-    return result
+
+
+@pytest.fixture(scope="module")
+def synth() -> Synthesized:
+    app = make_app()
+    _sample(app)
+    _scenario(app)
+    return synthesize(app)
 
 
 def _custom_resource(template: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +216,8 @@ def _queue(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 _FAKE_IDS = {
+    "AWS::IAM::Role": "arn:aws:iam::123456789012:role/parallelcluster/nodes",
+    "AWS::EC2::PlacementGroup": "hpc-placement-group",
     "AWS::EC2::Subnet": "subnet-0123456789abcdef0",
     "AWS::EC2::SecurityGroup": "sg-0123456789abcdef0",
     "AWS::FSx::FileSystem": "fs-0123456789abcdef0",
@@ -185,7 +239,7 @@ def _with_fake_ids(config: Any, template: dict[str, Any]) -> Any:
 @pytest.fixture(scope="session")
 def pcluster_python() -> Path:
     """``.venv-pcluster`` with aws-parallelcluster (it pins CDK v1, so it gets its own venv);
-    created once per machine (about 70 s with a warm pip cache)."""
+    created once per checkout (about 70 s with a warm pip cache)."""
     python = PCLUSTER_VENV / "bin" / "python"
     constraints = Path(__file__).with_name("pcluster-constraints.txt")
     pins = hashlib.sha256(constraints.read_bytes()).hexdigest()[:12]
@@ -293,6 +347,8 @@ def test_capacity_maps_to_parallelcluster_capacity_types(synth: Synthesized) -> 
     assert odcr["ComputeResources"][0]["CapacityReservationTarget"] == {
         "CapacityReservationId": RESERVATION
     }
+    # No new placement group for a reservation (warning reservationWithoutPlacementGroup).
+    assert odcr["ComputeResources"][0]["Networking"] == {"PlacementGroup": {"Enabled": False}}
     assert _queue(config, "cpu")["ComputeResources"][0]["MinCount"] == 1
 
 
@@ -302,13 +358,11 @@ def test_shared_storage_is_mounted_and_opened_to_the_cluster(synth: Synthesized)
     assert lustre["StorageType"] == "FsxLustre"
     assert lustre["MountDir"] == "/fsx"
     assert "Ref" in lustre["FsxLustreSettings"]["FileSystemId"]
-    assert home["StorageType"] == "Efs"
-    assert home["MountDir"] == "/home"
-    group = config["HeadNode"]["Networking"]["AdditionalSecurityGroups"]
-    assert all(
-        q["Networking"]["AdditionalSecurityGroups"] == group
-        for q in config["Scheduling"]["SlurmQueues"]
-    )
+    assert (home["Name"], home["MountDir"], home["StorageType"]) == ("efs", "/home", "Efs")
+    assert "Ref" in home["EfsSettings"]["FileSystemId"]
+    (storage_group,) = config["HeadNode"]["Networking"]["AdditionalSecurityGroups"]
+    for queue in config["Scheduling"]["SlurmQueues"]:
+        assert queue["Networking"]["AdditionalSecurityGroups"][0] == storage_group
     assert config["HeadNode"]["Ssh"] == {"KeyName": "hpc-admin"}
     template = synth.template("Scenario")
     for from_port, to_port in ((988, 988), (1018, 1023), (2049, 2049)):
@@ -322,6 +376,112 @@ def test_shared_storage_is_mounted_and_opened_to_the_cluster(synth: Synthesized)
                 },
             },
         )
+    resources = synth.template_dict("Scenario")["Resources"]
+    targets = {k for k, r in resources.items() if r["Type"] == "AWS::EFS::MountTarget"}
+    (cluster,) = [r for r in resources.values() if r["Type"] == "Custom::PclusterCluster"]
+    assert targets <= set(cluster["DependsOn"])
+
+
+def test_compute_nodes_take_the_role_and_security_group_passed(synth: Synthesized) -> None:
+    config = _config(synth, "Scenario")
+    for queue in config["Scheduling"]["SlurmQueues"]:
+        (role_id, attribute) = queue["Iam"]["InstanceRole"]["Fn::GetAtt"]
+        assert role_id.startswith("NodeRole")
+        assert attribute == "Arn"
+        (_storage, nodes) = queue["Networking"]["AdditionalSecurityGroups"]
+        assert nodes["Fn::GetAtt"][0].startswith("Nodes")
+    template = synth.template("Scenario")
+    # connections: the Db group accepts the compute nodes' group; grants: the role sends.
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroupIngress",
+        {
+            "FromPort": 5432,
+            "SourceSecurityGroupId": {
+                "Fn::GetAtt": [Match.string_like_regexp("^Nodes"), "GroupId"]
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Action": Match.array_with(["sqs:SendMessage"])})]
+                )
+            },
+            "Roles": [{"Ref": Match.string_like_regexp("^NodeRole")}],
+        },
+    )
+
+
+def test_a_passed_placement_group_is_rendered_by_name(synth: Synthesized) -> None:
+    (cpu,) = _queue(_config(synth, "Scenario"), "cpu")["ComputeResources"]
+    assert cpu["Networking"]["PlacementGroup"]["Enabled"] is True
+    assert cpu["Networking"]["PlacementGroup"]["Name"]["Fn::GetAtt"][1] == "GroupName"
+    groups = [
+        k
+        for k, r in synth.template_dict("Scenario")["Resources"].items()
+        if r["Type"] == "AWS::EC2::PlacementGroup"
+    ]
+    assert [g[: len("Group")] for g in groups] == ["Group"]
+
+
+def test_user_data_becomes_on_node_configured_scripts_the_role_can_read(
+    synth: Synthesized,
+) -> None:
+    cluster = synth.app.node.find_child("Scenario").node.find_child("Cluster")
+    assert isinstance(cluster, ParallelCluster)
+    for queue in cluster.resolved_configuration()["Scheduling"]["SlurmQueues"]:
+        scripts = [s["Script"] for s in queue["CustomActions"]["OnNodeConfigured"]["Sequence"]]
+        assert len(scripts) == 2
+        for script in scripts:
+            assert re.match(r"^s3://cdk-\w+-assets-123456789012-us-east-2/\w+\.sh$", script)
+    template = synth.template_dict("Scenario")
+    (policy,) = [
+        r["Properties"]
+        for k, r in template["Resources"].items()
+        if k.startswith("ClusterScriptReadPolicy")
+    ]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "s3:GetObject"
+    assert len(statement["Resource"]) == 2
+    assert all(".sh" in json.dumps(r) for r in statement["Resource"])  # no wildcard
+    assert policy["Roles"][0]["Ref"].startswith("NodeRole")
+
+
+def test_the_default_compute_role_carries_parallelclusters_compute_policy(
+    synth: Synthesized,
+) -> None:
+    resources = synth.template_dict("Slurm")["Resources"]
+    (role_id,) = [k for k in resources if k.startswith("ParallelClusterComputeRole")]
+    assert resources[role_id]["Properties"]["Path"] == "/parallelcluster/"
+    config = _config(synth, "Slurm")
+    for queue in config["Scheduling"]["SlurmQueues"]:
+        assert queue["Iam"] == {"InstanceRole": {"Fn::GetAtt": [role_id, "Arn"]}}
+    policy = next(
+        r["Properties"]
+        for k, r in resources.items()
+        if k.startswith("ParallelClusterComputePolicy")
+    )
+    actions = [s["Action"] for s in policy["PolicyDocument"]["Statement"]]
+    assert actions == [
+        "ec2:DescribeInstanceAttribute",
+        "s3:GetObject",
+        "cloudformation:DescribeStackResource",
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "dynamodb:Query",
+    ]
+
+
+def test_configuration_and_yaml_are_the_same_configuration(synth: Synthesized) -> None:
+    import yaml
+
+    for stack, node in (("Slurm", "ParallelCluster"), ("Scenario", "Cluster")):
+        cluster = synth.app.node.find_child(stack).node.find_child(node)
+        assert isinstance(cluster, ParallelCluster)
+        resolved = cluster.resolved_configuration()
+        assert yaml.safe_load(cluster.to_yaml()) == resolved
+        assert placeholders(_config(synth, stack)) == resolved
 
 
 def test_head_node_defaults_to_the_compute_architecture_with_ssm(synth: Synthesized) -> None:
@@ -371,7 +531,7 @@ def test_fails_when_efa_is_requested_on_a_type_without_efa() -> None:
                 name="q",
                 compute_resources=[
                     SlurmComputeResource(
-                        name="c", instance_types=["c7i.2xlarge"], max_count=2, efa=True
+                        name="c", instance_types=["c7i.2xlarge"], max_nodes=2, efa=True
                     )
                 ],
             )
@@ -395,7 +555,7 @@ def test_fails_when_an_efa_queue_spans_subnets_in_different_azs() -> None:
     queue = SlurmQueue(
         name="q",
         compute_resources=[
-            SlurmComputeResource(name="c", instance_types=["c5n.18xlarge"], max_count=2)
+            SlurmComputeResource(name="c", instance_types=["c5n.18xlarge"], max_nodes=2)
         ],
     )
     with pytest.raises(HpcValidationError) as err:
@@ -403,11 +563,11 @@ def test_fails_when_an_efa_queue_spans_subnets_in_different_azs() -> None:
             stack,
             "Cluster",
             vpc=vpc,
-            head_node_subnet=vpc.isolated_subnets[0],
-            compute_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            head_node_vpc_subnets=vpc.isolated_subnets[0],
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             queues=[queue],
         )
-    assert "queues[q].subnets" in str(err.value)
+    assert "queues[q].vpc_subnets" in str(err.value)
     assert "exactly one subnet (one Availability Zone)" in str(err.value)
     assert "the selection spans us-east-2a, us-east-2b" in str(err.value)
 
@@ -419,7 +579,7 @@ def test_fails_when_architectures_are_mixed() -> None:
             SlurmQueue(
                 name="arm",
                 compute_resources=[
-                    SlurmComputeResource(name="g", instance_types=["c6gn.16xlarge"], max_count=2)
+                    SlurmComputeResource(name="g", instance_types=["c6gn.16xlarge"], max_nodes=2)
                 ],
             ),
         ],
@@ -453,11 +613,11 @@ def test_fails_when_the_type_is_not_offered_in_the_subnet_az() -> None:
     assert "us-east-2b" in str(err.value)
 
 
-def test_fails_when_min_count_exceeds_max_count() -> None:
+def test_fails_when_min_nodes_exceeds_max_nodes() -> None:
     _fails(
-        [SlurmQueue(name="q", compute_resources=[_cpu(min_count=8)])],
-        "max_count=4",
-        "at least min_count (8)",
+        [SlurmQueue(name="q", compute_resources=[_cpu(min_nodes=8)])],
+        "queues[q].compute_resources[hpc7a].max_nodes=4",
+        "at least min_nodes (8)",
     )
 
 
@@ -465,17 +625,17 @@ def test_fails_when_a_capacity_block_is_not_fixed_size() -> None:
     cr = SlurmComputeResource(
         name="p5",
         instance_types=["p5.48xlarge"],
-        max_count=2,
+        max_nodes=2,
         capacity=FleetCapacity.capacity_block(RESERVATION),
     )
-    _fails([SlurmQueue(name="q", compute_resources=[cr])], "min_count/max_count=(0, 2)")
+    _fails([SlurmQueue(name="q", compute_resources=[cr])], "min_nodes/max_nodes=(0, 2)")
 
 
 def test_fails_when_a_queue_mixes_capacity_types() -> None:
     spot = SlurmComputeResource(
-        name="s", instance_types=["c5n.18xlarge"], max_count=2, capacity=FleetCapacity.spot()
+        name="s", instance_types=["c5n.18xlarge"], max_nodes=2, capacity=FleetCapacity.spot()
     )
-    od = SlurmComputeResource(name="o", instance_types=["c5n.18xlarge"], max_count=2)
+    od = SlurmComputeResource(name="o", instance_types=["c5n.18xlarge"], max_nodes=2)
     _fails(
         [SlurmQueue(name="q", compute_resources=[spot, od])],
         "one ParallelCluster capacity type per queue",
@@ -496,7 +656,7 @@ def test_fails_with_bad_names_version_and_os_all_at_once() -> None:
 
 def test_fails_when_flexible_types_differ_in_shape() -> None:
     cr = SlurmComputeResource(
-        name="mix", instance_types=["c5n.18xlarge", "c5n.9xlarge"], max_count=2, efa=False
+        name="mix", instance_types=["c5n.18xlarge", "c5n.9xlarge"], max_nodes=2, efa=False
     )
     _fails(
         [SlurmQueue(name="q", compute_resources=[cr])], "types with the same vCPU and GPU counts"
@@ -521,50 +681,88 @@ def _imported_lustre(stack: cdk.Stack, fabric: NetworkFabric, id: str) -> Any:
     )
 
 
-def test_fails_when_a_mount_dir_is_reserved_or_nested() -> None:
+def test_fails_when_a_mount_point_is_reserved_or_nested() -> None:
     stack, fabric = _stack_and_fabric()
-    storages = [
-        SlurmStorage(file_system=_imported_lustre(stack, fabric, "A"), mount_dir="/opt"),
-        SlurmStorage(file_system=_imported_lustre(stack, fabric, "B"), mount_dir="/fsx"),
-        SlurmStorage(file_system=_imported_lustre(stack, fabric, "C"), mount_dir="/fsx/data"),
+    items = [
+        SharedFileSystem(_imported_lustre(stack, fabric, "A"), mount_point="/opt"),
+        SharedFileSystem(_imported_lustre(stack, fabric, "B"), mount_point="/fsx"),
+        SharedFileSystem(_imported_lustre(stack, fabric, "C"), mount_point="/fsx/data"),
     ]
     with pytest.raises(HpcValidationError) as err:
         _cluster(
             stack,
             fabric,
             [SlurmQueue(name="q", compute_resources=[_cpu()])],
-            shared_storage=storages,
+            file_systems=items,
         )
     text = str(err.value)
-    assert "S/Cluster: shared_storage[].mount_dir='/opt'" in text, text
+    assert "S/Cluster: file_systems='/opt'" in text, text
     assert "not a system directory" in text
-    assert "shared_storage[].mount_dir=['/opt', '/fsx', '/fsx/data']" in text
-    assert "/fsx contain(s) another file system's mount_dir" in text
+    assert "file_systems='/opt, /fsx, /fsx/data'" in text
+    assert "/fsx contain(s) another file system's mount point" in text
 
 
 def test_fails_with_a_bad_or_duplicate_storage_name() -> None:
     stack, fabric = _stack_and_fabric()
-    storages = [
-        SlurmStorage(file_system=_imported_lustre(stack, fabric, "A"), name="default"),
-        SlurmStorage(file_system=_imported_lustre(stack, fabric, "B"), mount_dir="/b"),
-        SlurmStorage(file_system=_imported_lustre(stack, fabric, "C"), name="fsx2", mount_dir="/c"),
-        SlurmStorage(
-            file_system=_imported_lustre(stack, fabric, "D"), name="x" * 31, mount_dir="/d"
-        ),
+    items = [
+        SharedFileSystem(_imported_lustre(stack, fabric, "A"), name="default"),
+        SharedFileSystem(_imported_lustre(stack, fabric, "B"), mount_point="/b"),
+        SharedFileSystem(_imported_lustre(stack, fabric, "C"), name="fsx2", mount_point="/c"),
+        SharedFileSystem(_imported_lustre(stack, fabric, "D"), name="x" * 31, mount_point="/d"),
     ]
     with pytest.raises(HpcValidationError) as err:
         _cluster(
             stack,
             fabric,
             [SlurmQueue(name="q", compute_resources=[_cpu()])],
-            shared_storage=storages,
+            file_systems=items,
         )
     text = str(err.value)
-    assert "S/Cluster: shared_storage[].name='default'" in text, text
-    assert f"shared_storage[].name='{'x' * 31}'" in text
+    assert "S/Cluster: file_systems[].name='default'" in text, text
+    assert f"file_systems[].name='{'x' * 31}'" in text
     assert "1 to 30 letters, digits" in text
-    assert "shared_storage[].name=['default', 'fsx2', 'fsx2', " in text
+    assert "file_systems[].name=['default', 'fsx2', 'fsx2', " in text
     assert "a different name per file system" in text
+
+
+def test_fails_when_a_passed_role_is_outside_the_parallelcluster_path() -> None:
+    stack, fabric = _stack_and_fabric()
+    role = iam.Role(stack, "Plain", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+    with pytest.raises(HpcValidationError, match=r"role=.*under the path /parallelcluster/"):
+        _cluster(stack, fabric, [SlurmQueue(name="q", compute_resources=[_cpu()])], role=role)
+
+
+def test_fails_with_wrong_prop_types_at_the_boundary() -> None:
+    _fails(
+        [SlurmQueue(name="q", compute_resources=[_cpu()])],
+        "S/Cluster: user_data='echo hi'",
+        "ec2.UserData or a list of str",
+        user_data="echo hi",
+    )
+    stack, fabric = _stack_and_fabric()
+    with pytest.raises(HpcValidationError, match=r"head_node_vpc_subnets='subnet-1'"):
+        ParallelCluster(
+            stack,
+            "Cluster",
+            vpc=fabric.vpc,
+            head_node_vpc_subnets="subnet-1",
+            vpc_subnets=fabric.compute_subnets,
+            queues=[SlurmQueue(name="q", compute_resources=[_cpu()])],
+        )
+
+
+def test_warns_when_a_capacity_reservation_has_no_placement_group() -> None:
+    stack, fabric = _stack_and_fabric()
+    odcr = SlurmComputeResource(
+        name="c",
+        instance_types=["c5n.18xlarge"],
+        max_nodes=2,
+        capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+    )
+    cluster = _cluster(stack, fabric, [SlurmQueue(name="q", compute_resources=[odcr])])
+    assert "hpc-constructs:reservationWithoutPlacementGroup" in warning_ids(cluster)
+    placement = cluster.cluster_configuration["Scheduling"]["SlurmQueues"][0]["ComputeResources"]
+    assert placement[0]["Networking"] == {"PlacementGroup": {"Enabled": False}}
 
 
 def test_queue_update_strategy_can_terminate() -> None:
