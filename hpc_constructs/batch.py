@@ -643,6 +643,7 @@ class BatchMultiNode(NodeLauncher):
         """Mount point -> shared file system, on the hosts and in every container."""
         return {item.mount_point or DEFAULT_MOUNT_POINT: item for item in self.file_systems}
 
+    @check_prop_types
     def add_user_data(self, *commands: str) -> None:
         """Append shell commands to every node's boot, after the construct's own steps (same
         as ``user_data.add_commands``)."""

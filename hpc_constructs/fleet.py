@@ -829,6 +829,7 @@ class EfaComputeFleet(NodeLauncher):
 
     # --- user data and file systems ---------------------------------------------------------
 
+    @check_prop_types
     def add_user_data(self, *commands: str) -> None:
         """Append shell commands to every node's boot script (after the fleet's own steps)."""
         v = Validator(self)
@@ -854,6 +855,7 @@ class EfaComputeFleet(NodeLauncher):
         self._attach_file_system(item)
         return item
 
+    @check_prop_types
     def add_lustre_mount(self, file_system: LustreFileSystemLike, mount_point: str) -> None:
         """Alias of ``add_file_system(file_system, mount_point=mount_point)``."""
         self.add_file_system(file_system, mount_point=mount_point)

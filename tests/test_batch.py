@@ -427,7 +427,10 @@ def test_fails_on_spot_because_batch_does_not_run_multi_node_jobs_on_spot() -> N
 
 def test_fails_when_subnets_span_more_than_one_subnet() -> None:
     stack, vpc = new_stack()
-    with pytest.raises(HpcValidationError, match=r"vpc_subnets=\[.*PrivateSubnet1.*PrivateSubnet2.*exactly one subnet"):
+    with pytest.raises(
+        HpcValidationError,
+        match=r"vpc_subnets=\[.*PrivateSubnet1.*PrivateSubnet2.*exactly one subnet",
+    ):
         BatchMultiNode(
             stack,
             "Mnp",
@@ -473,7 +476,9 @@ def test_fails_on_unknown_instance_type_and_bad_node_counts_together() -> None:
 def test_fails_with_a_placement_group_on_a_capacity_block() -> None:
     stack, vpc = new_stack()
     group = ec2.PlacementGroup(stack, "Group", strategy=ec2.PlacementGroupStrategy.CLUSTER)
-    with pytest.raises(HpcValidationError, match=r"placement_group=.*none: AWS places a Capacity Block"):
+    with pytest.raises(
+        HpcValidationError, match=r"placement_group=.*none: AWS places a Capacity Block"
+    ):
         BatchMultiNode(
             stack,
             "Mnp",
@@ -749,3 +754,26 @@ def test_fails_on_a_placement_group_that_is_not_cluster() -> None:
             max_nodes=2,
             placement_group=spread,
         )
+
+
+def test_a_file_system_added_after_a_job_reaches_its_containers() -> None:
+    from aws_cdk import aws_efs as efs
+
+    stack, vpc = new_stack()
+    mnp = BatchMultiNode(
+        stack, "Mnp", vpc=vpc, vpc_subnets=vpc.private_subnets[0], instance_type="c5n.18xlarge",
+        max_nodes=2, user_data=["echo from-props"],
+    )  # fmt: skip
+    job = mnp.add_job("Job", image=IMAGE, command=["true"], num_nodes=2)
+    home = efs.FileSystem(stack, "Home", vpc=vpc)
+    added = mnp.add_file_system(home)
+    mnp.add_user_data("echo added-later")
+    assert added.mount_point == "/shared"
+    (node,) = stack.resolve(job.node.default_child.node_properties)["nodeRangeProperties"]  # type: ignore[union-attr]
+    assert [v["host"]["sourcePath"] for v in node["container"]["volumes"]] == ["/shared"]
+    boot = str(stack.resolve(mnp.user_data.render()))
+    assert boot.index("/shared efs") < boot.index("from-props") < boot.index("added-later")
+    with pytest.raises(
+        HpcValidationError, match=r"mount_point='/shared, /shared'.*a different mount point"
+    ):
+        mnp.add_file_system(home, mount_point="/shared")
