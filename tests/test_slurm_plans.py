@@ -293,3 +293,15 @@ def test_yaml_and_placeholders_round_trip_intrinsics() -> None:
 def test_pc_max_nodes_must_be_at_least_one(max_nodes: int) -> None:
     v, _ = _queue(_cr(max_nodes=max_nodes))
     assert "max_nodes" in _messages(v)
+
+
+def test_tokens_where_the_plan_needs_values_name_the_prop() -> None:
+    import aws_cdk as cdk
+
+    token = cdk.Token.as_string(cdk.Aws.REGION)
+    v, _ = _group(instance_types=[token])
+    assert "instance_types" in _messages(v)
+    assert "needs a concrete value at synth time" in _messages(v)
+    v, _ = _queue(_cr(instance_types=[token]))
+    assert "queues[q].compute_resources[c5n].instance_types" in _messages(v)
+    assert "needs a concrete value at synth time" in _messages(v)

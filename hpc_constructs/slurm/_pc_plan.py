@@ -20,7 +20,7 @@ from hpc_constructs.compute import (
     resolve_efa,
     spot_strategy,
 )
-from hpc_constructs.errors import Validator, is_token
+from hpc_constructs.errors import Validator, is_token, needs_concrete_value
 from hpc_constructs.nodes import (
     PlacementPlan,
     SharedFileSystem,
@@ -57,6 +57,7 @@ _RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,24}$")
 _CLUSTER_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,59}$")
 #: SharedStorage names (``SharedStorageNameValidator``: tag-value characters, at most 30).
 _STORAGE_NAME = re.compile(r"^[\w+\-=.:@/]{1,30}$")
+_TYPES_WHY = "they decide EFA, placement, architecture and offerings"
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 #: Default head node per architecture: a compute-optimized 8-vCPU type offered in every
 #: surveyed region's AZs (slurmctld and the NFS exports need little).
@@ -212,6 +213,8 @@ def check_cluster_name(v: Validator, cluster_name: str | None, stack_name: str) 
 
 
 def check_name(v: Validator, prop: str, name: object) -> None:
+    if not needs_concrete_value(v, prop, name, "it names the queue or compute resource"):
+        return
     v.require(
         isinstance(name, str) and bool(_RESOURCE_NAME.match(name)) and name != "default",
         prop,
@@ -282,6 +285,8 @@ def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourceP
     if not check_resource_types(v, rp, res):
         return None
     check_name(v, f"{rp}.name", res.name)
+    if not needs_concrete_value(v, f"{rp}.instance_types", list(res.instance_types), _TYPES_WHY):
+        return None
     specs = lookup_specs(v, f"{rp}.instance_types", res.instance_types)
     capacity = res.capacity or FleetCapacity.on_demand()
     efa = resolve_efa(v, f"{rp}.efa", res.efa, specs)
@@ -358,6 +363,8 @@ def plan_queue(v: Validator, queue: SlurmQueue) -> QueuePlan | None:
 def plan_head_node(
     v: Validator, head_node_instance_type: str | None, compute_arch: str | None
 ) -> tuple[str, list[InstanceSpec]]:
+    if not needs_concrete_value(v, "head_node_instance_type", head_node_instance_type, _TYPES_WHY):
+        return "", []
     head_type = head_node_instance_type or DEFAULT_HEAD_NODE_TYPES[compute_arch or "x86_64"]
     head_specs = lookup_specs(v, "head_node_instance_type", [head_type])
     if head_specs and compute_arch is not None:

@@ -18,7 +18,7 @@ from hpc_constructs.compute import (
     resolve_efa,
     spot_strategy,
 )
-from hpc_constructs.errors import Validator
+from hpc_constructs.errors import Validator, needs_concrete_value
 from hpc_constructs.nodes import PlacementPlan, check_node_counts, plan_placement
 
 #: Cluster sizes and the compute nodes each allows (PCS API reference, ``CreateCluster.size``).
@@ -28,6 +28,7 @@ PCS_SPOT_STRATEGIES = ("lowest-price", "capacity-optimized", "price-capacity-opt
 #: Queue and compute node group names: 3-25 characters, a letter first, no ``pcs_`` prefix
 #: (PCS API reference, ``QueueName`` / ``ComputeNodeGroupName``).
 PCS_NAME = re.compile(r"^(?!pcs_)[A-Za-z][A-Za-z0-9-]{2,24}$")
+_TYPES_WHY = "they choose the launch template's network interfaces, EFA and architecture"
 _PRIMARY_ONLY = (EfaInterface(0, 0, "interface", is_primary=True, has_ip=True),)
 
 
@@ -193,6 +194,8 @@ def plan_node_group(
     """Apply every node-group rule, recording problems on ``v``; the plan, or None when a
     rule failed. ``group_label`` is the placement group passed (None: none passed)."""
     check_pcs_name(v, "name", name, facts.taken_names, "node group")
+    if not needs_concrete_value(v, "instance_types", list(instance_types), _TYPES_WHY):
+        return None
     specs = lookup_specs(v, "instance_types", instance_types)
     arch = check_one_architecture(v, "instance_types", specs, "one AMI serves the group")
     check_machine_image(

@@ -31,7 +31,7 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, check_prop_types, warn
+from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
 from hpc_constructs.nodes import (
     FileSystemInput,
     NodeLauncher,
@@ -344,7 +344,8 @@ class PcsCluster(Construct):
             PCS_SLURM_VERSIONS,
             reason="the versions PCS CreateCluster accepts",
         )
-        v.one_of("size", size, tuple(PCS_SIZE_MAX_NODES))
+        if needs_concrete_value(v, "size", size, "it bounds the node groups' max_nodes"):
+            v.one_of("size", size, tuple(PCS_SIZE_MAX_NODES))
         if scale_down_idle_time_seconds is not None:
             v.in_range(
                 "scale_down_idle_time_seconds", scale_down_idle_time_seconds, 1, 10_000_000, "s"
@@ -491,11 +492,10 @@ class PcsCluster(Construct):
         :param capacity: ``on_demand``, ``spot`` (lowest-price, capacity-optimized or
             price-capacity-optimized), ``capacity_reservation`` (targeted in the launch
             template) or ``capacity_block``. Default: - On-Demand.
-        :param placement_group: an existing placement group (e.g. an ``EfaComputeFleet``'s, or
-            the one a Capacity Reservation was made in), used in the launch template.
-            Default: - a new cluster placement group for EFA groups; none for Capacity Blocks
-            (AWS places them) and for Capacity Reservations (warning
-            ``reservationWithoutPlacementGroup``: pass the reservation's group).
+        :param placement_group: an existing group for the launch template (an
+            ``EfaComputeFleet``'s, or a Capacity Reservation's). Default: - a new cluster
+            group for EFA groups; none for Capacity Blocks and Capacity Reservations (warning
+            ``reservationWithoutPlacementGroup``).
         :param placement: ``False``: no placement group; ``True``: a new cluster placement
             group for a non-EFA group. Default: - ``None`` (see ``placement_group``).
         :param machine_image: Default: - the cluster's ``machine_image``.
