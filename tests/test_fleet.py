@@ -631,7 +631,7 @@ def test_fails_on_scratch_volume_limits(
 def test_fails_when_capacity_block_is_not_fixed_size(scratch: Scratch) -> None:
     _fails(
         scratch,
-        "max_nodes=(1, 2)", "min_nodes equal to max_nodes",
+        "max_nodes=(1, 2)",
         "min_nodes equal to max_nodes and above 0",
         az="us-east-2a",
         instance_types=["p5.48xlarge"],
