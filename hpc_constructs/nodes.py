@@ -105,10 +105,20 @@ FileSystemInput = SharedFileSystem | LustreFileSystemLike | efs.IFileSystem
 
 
 def is_file_system(item: object) -> bool:
-    """True for a Lustre-like or EFS file system (jsii interfaces are checked by attribute)."""
+    """True for a Lustre-like or an EFS file system. jsii interfaces cannot be checked with
+    ``isinstance``, so EFS is recognised by the members of ``efs.IFileSystem`` that other file
+    systems (FSx for ONTAP or OpenZFS) lack."""
     if isinstance(item, LustreFileSystemLike):
         return True
-    return hasattr(item, "file_system_id") and hasattr(item, "connections")
+    return all(
+        hasattr(item, member)
+        for member in (
+            "file_system_id",
+            "file_system_arn",
+            "connections",
+            "mount_targets_available",
+        )
+    )
 
 
 def resolve_file_systems(
