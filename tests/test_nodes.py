@@ -61,8 +61,12 @@ class FakeLustre:
 
 @dataclass(frozen=True)
 class FakeEfs:
+    """The members of efs.IFileSystem that nodes.is_file_system recognises EFS by."""
+
     file_system_id: str = "fs-0fedcba9876543210"
+    file_system_arn: str = "arn:aws:elasticfilesystem:us-east-2:123456789012:file-system/fs-0"
     connections: Any = None
+    mount_targets_available: Any = None
 
 
 def fleet(**kwargs: Any) -> tuple[Any, Validator]:
@@ -278,3 +282,14 @@ def test_subnet_input_types_are_documented_as_one_union() -> None:
     from hpc_constructs.nodes import SubnetsInput
 
     assert ec2.SubnetSelection in SubnetsInput.__args__
+
+
+def test_a_file_system_that_is_neither_lustre_nor_efs_is_refused() -> None:
+    @dataclass(frozen=True)
+    class FakeOntap:
+        file_system_id: str = "fs-0123456789abcdef0"
+        connections: Any = None
+
+    v = Validator("Stack/Fleet")
+    assert resolve_file_systems(v, "file_systems", [FakeOntap()]) == []
+    assert "file_systems" in props_of(v)
