@@ -524,3 +524,16 @@ def test_fails_when_an_added_file_system_reuses_a_mount_point() -> None:
     cluster.add_file_system(home, mount_point="/data")
     with pytest.raises(HpcValidationError, match="a different mount point per file system"):
         cluster.add_file_system(efs.FileSystem(stack, "Other", vpc=fabric.vpc), mount_point="/data")
+
+
+def test_a_node_group_is_a_lustre_client_and_a_grantee() -> None:
+    stack, cluster = _cluster()
+    fabric = stack.node.find_child("Fabric")
+    assert isinstance(fabric, NetworkFabric)
+    scratch = LustreScratch(stack, "Scratch", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets)
+    group = cluster.add_node_group("Group", instance_types=["c5n.18xlarge"], max_nodes=2)
+    scratch.allow_clients(group)
+    grant = s3.Bucket(stack, "Bucket").grant_read(group)
+    assert grant.success
+    assert group.connections.security_groups == [cluster.security_group]
+    assert group.grant_principal is group.role
