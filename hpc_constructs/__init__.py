@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from hpc_constructs import warning_ids  # stdlib only: the ids to acknowledge warnings by
+
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
     "BatchMultiNode": "batch",
@@ -50,6 +52,18 @@ _EXPORTS: dict[str, str] = {
     "NodeLauncher": "nodes",
     "SharedFileSystem": "nodes",
     "ParallelCluster": "slurm",
+    "PARALLELCLUSTER_ROLE_PATH": "slurm",
+    "PCS_ROLE_PATH": "slurm",
+    "DEFAULT_PARALLELCLUSTER_VERSION": "slurm",
+    "DEFAULT_SLURM_VERSION": "slurm",
+    "PCS_SLURM_VERSIONS": "slurm",
+    "DataRepositoryEvent": "lustre",
+    "LustreMetadataMode": "lustre",
+    "LustreReadCacheSizingMode": "lustre",
+    "EfaInterfaceType": "catalog",
+    "FleetPlan": "fleet",
+    "BatchPlan": "batch",
+    "LustrePlan": "lustre",
     "PcsCluster": "slurm",
     "PcsComputeNodeGroup": "slurm",
     "SlurmComputeResource": "slurm",
@@ -58,10 +72,17 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_PARALLELCLUSTER_VERSION",
+    "DEFAULT_SLURM_VERSION",
+    "PARALLELCLUSTER_ROLE_PATH",
+    "PCS_ROLE_PATH",
+    "PCS_SLURM_VERSIONS",
     "BatchMultiNode",
+    "BatchPlan",
     "CapacityKind",
     "DataIngest",
     "DataRepository",
+    "DataRepositoryEvent",
     "DataSyncDestination",
     "DataSyncSource",
     "DataSyncTransfer",
@@ -69,8 +90,10 @@ __all__ = [
     "DirectConnectOptions",
     "EfaComputeFleet",
     "EfaInterface",
+    "EfaInterfaceType",
     "FabricEndpoint",
     "FleetCapacity",
+    "FleetPlan",
     "HdfsNameNode",
     "HpcValidationError",
     "InstanceCatalog",
@@ -78,7 +101,10 @@ __all__ = [
     "InstanceTypeCatalog",
     "LustreFileSystemLike",
     "LustreMetadataConfiguration",
+    "LustreMetadataMode",
+    "LustrePlan",
     "LustreReadCache",
+    "LustreReadCacheSizingMode",
     "LustreScratch",
     "LustreScratchBase",
     "NetworkCardSpec",
@@ -101,6 +127,7 @@ __all__ = [
     "offered_in",
     "plan_efa_interfaces",
     "supports_placement",
+    "warning_ids",
 ]
 
 
@@ -118,10 +145,11 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS by a test
-    from hpc_constructs.batch import BatchMultiNode, NodeRange
+    from hpc_constructs.batch import BatchMultiNode, BatchPlan, NodeRange
     from hpc_constructs.capacity import CapacityKind, FleetCapacity
     from hpc_constructs.catalog import (
         EfaInterface,
+        EfaInterfaceType,
         InstanceCatalog,
         InstanceSpec,
         InstanceTypeCatalog,
@@ -133,7 +161,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
         supports_placement,
     )
     from hpc_constructs.errors import HpcValidationError, Problem
-    from hpc_constructs.fleet import EfaComputeFleet, ScratchVolume
+    from hpc_constructs.fleet import EfaComputeFleet, FleetPlan, ScratchVolume
     from hpc_constructs.ingest import (
         DataIngest,
         DataSyncDestination,
@@ -147,8 +175,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
     )
     from hpc_constructs.lustre import (
         DataRepository,
+        DataRepositoryEvent,
         LustreMetadataConfiguration,
+        LustreMetadataMode,
+        LustrePlan,
         LustreReadCache,
+        LustreReadCacheSizingMode,
         LustreScratch,
         LustreScratchBase,
     )
@@ -156,6 +188,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
     from hpc_constructs.network import FabricEndpoint, NetworkFabric
     from hpc_constructs.nodes import NodeLauncher, SharedFileSystem
     from hpc_constructs.slurm import (
+        DEFAULT_PARALLELCLUSTER_VERSION,
+        DEFAULT_SLURM_VERSION,
+        PARALLELCLUSTER_ROLE_PATH,
+        PCS_ROLE_PATH,
+        PCS_SLURM_VERSIONS,
         ParallelCluster,
         PcsCluster,
         PcsComputeNodeGroup,

@@ -129,8 +129,14 @@ class Validator:
 
 
 def warn(scope: IConstruct, warning_id: str, message: str) -> None:
-    """Add an acknowledgeable warning with the stable id ``hpc-constructs:<warning_id>``."""
+    """Add an acknowledgeable warning with the stable id ``hpc-constructs:<warning_id>``
+    (one listed in :mod:`hpc_constructs.warning_ids`)."""
     from aws_cdk import Annotations
+
+    from hpc_constructs import warning_ids
+
+    if WARNING_PREFIX + warning_id not in warning_ids.ALL:
+        raise ValueError(f"unlisted warning id {warning_id!r}: add it to warning_ids.py")
 
     Annotations.of(scope).add_warning_v2(WARNING_PREFIX + warning_id, message)
 

@@ -23,7 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from hpc_constructs import limits
+from hpc_constructs import limits, warning_ids
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     DEFAULT_EFA_INTERFACE_TYPE,
@@ -121,7 +121,7 @@ def _construct_id(instance_type: str) -> str:
 
 
 #: Warning: several instance types share one cluster placement group.
-WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP = "hpc-constructs:mixedTypesInPlacementGroup"
+WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP = warning_ids.MIXED_TYPES_IN_PLACEMENT_GROUP
 
 _EFA_DISABLED_MESSAGE = (
     "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to "

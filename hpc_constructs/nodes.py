@@ -25,6 +25,7 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IDependable
 
+from hpc_constructs import warning_ids
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
 from hpc_constructs.errors import Problem, Validator, is_token
 from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
@@ -510,10 +511,10 @@ def stack_region(scope: IConstruct) -> str | None:
 
 # --- warnings shared by every launcher ----------------------------------------------------
 
-#: ``efa=False`` on an EFA-capable instance type: MPI/NCCL traffic falls back to TCP.
-WARNING_EFA_DISABLED = "hpc-constructs:efaDisabled"
-#: A Capacity Reservation without the placement group it was created in (no new group).
-WARNING_RESERVATION_WITHOUT_PLACEMENT_GROUP = "hpc-constructs:reservationWithoutPlacementGroup"
+#: Kept for the fleet and Batch code that names them here; the registry is
+#: :mod:`hpc_constructs.warning_ids`.
+WARNING_EFA_DISABLED = warning_ids.EFA_DISABLED
+WARNING_RESERVATION_WITHOUT_PLACEMENT_GROUP = warning_ids.RESERVATION_WITHOUT_PLACEMENT_GROUP
 
 
 def placement_group_facts(
@@ -566,3 +567,18 @@ def lazy_text(render: Callable[[], str]) -> str:
     """A string token rendered at synth time, so a boot script picks up file systems and
     commands added after the launch template was built."""
     return cdk.Lazy.string(_TextProducer(render))
+
+
+@jsii.implements(cdk.IStableAnyProducer)
+class _AnyProducer:
+    def __init__(self, render: Callable[[], Any]) -> None:
+        self._render = render
+
+    def produce(self) -> Any:
+        return self._render()
+
+
+def lazy_any(render: Callable[[], Any]) -> Any:
+    """Any value (a dict, a list) rendered at synth time, so a configuration picks up file
+    systems and commands added after the resource that carries it was built."""
+    return cdk.Lazy.any(_AnyProducer(render))

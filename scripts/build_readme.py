@@ -30,16 +30,26 @@ SECTIONS = [
     "catalog.md",
     "_deploy.md",
 ]
-WARN_CALL = re.compile(r"\bwarn\(\s*[\w.]+,\s*\"([A-Za-z0-9]+)\"")
 NAG_RULE = re.compile(r"\"(AwsSolutions-[A-Za-z0-9]+)")
 
 
 def warning_ids() -> list[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for path in sorted((ROOT / "hpc_constructs").rglob("*.py")):
-        for match in WARN_CALL.finditer(path.read_text()):
-            found.add((f"hpc-constructs:{match.group(1)}", str(path.relative_to(ROOT))))
-    return sorted(found)
+    """(id, emitting modules) for every id in hpc_constructs/warning_ids.py (the registry
+    ``errors.warn`` enforces), the modules found by the camelCase id in their source."""
+    sys.path.insert(0, str(ROOT))
+    from hpc_constructs import warning_ids as registry
+
+    sources = {
+        str(path.relative_to(ROOT)): path.read_text()
+        for path in sorted((ROOT / "hpc_constructs").rglob("*.py"))
+        if path.name != "warning_ids.py"
+    }
+    found: list[tuple[str, str]] = []
+    for wid in sorted(registry.ALL):
+        short = wid.split(":", 1)[1]
+        modules = [name for name, text in sources.items() if f'"{short}"' in text]
+        found.append((wid, ", ".join(f"`{m}`" for m in modules) or "`?`"))
+    return found
 
 
 def acknowledged_rules() -> list[tuple[str, str]]:
@@ -59,13 +69,14 @@ def reference() -> str:
         "",
         "Generated from the library source by `scripts/build_readme.py`. Warnings are attached with",
         "`Annotations.add_warning_v2`. They do not fail `cdk synth` (only `cdk synth --strict`);",
-        "acknowledge one on its construct once you have read it:",
-        '`cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id="hpc-constructs:efaDisabled", reason="..."))`.',
+        "acknowledge one on its construct once you have read it (the ids are constants of",
+        "`hpc_constructs.warning_ids`):",
+        '`cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=hc.warning_ids.EFA_DISABLED, reason="..."))`.',
         "",
         "| warning id | emitted by |",
         "|---|---|",
     ]
-    lines += [f"| `{wid}` | `{module}` |" for wid, module in warning_ids()]
+    lines += [f"| `{wid}` | {modules} |" for wid, modules in warning_ids()]
     lines += [
         "",
         "cdk-nag rules the library acknowledges itself, each on a single resource with its reason",
