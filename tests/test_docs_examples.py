@@ -6,8 +6,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import aws_cdk as cdk
 import pytest
+
+from tests.harness import assert_cfn_lint_clean, assert_nag_clean, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
@@ -31,10 +35,32 @@ def test_readme_is_generated_from_docs() -> None:
     assert result.returncode == 0, result.stderr
 
 
+class _CliApp(cdk.App):
+    """``cdk.App`` as `cdk synth` starts it: with path metadata (cfn-lint reads it to know a
+    template is generated) and nothing of this repository's cdk.json."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        context = {"aws:cdk:enable-path-metadata": True, **(kwargs.pop("context", None) or {})}
+        super().__init__(context=context, **kwargs)
+
+
 @pytest.mark.parametrize(("where", "code"), EXAMPLES, ids=[w for w, _ in EXAMPLES])
-def test_documented_example_runs(where: str, code: str) -> None:
+def test_documented_example_runs_and_passes_cdk_nag_and_cfn_lint(where: str, code: str) -> None:
+    """Each example runs as a user would paste it (a plain ``cdk.App()``, none of this
+    repository's context), then its app is synthesized with cdk-nag's AwsSolutions pack and
+    every template is linted by cfn-lint for the stack's region: the checks the samples pass."""
     namespace: dict[str, object] = {"__name__": f"docs_example_{where}"}
-    exec(compile(code, where, "exec"), namespace)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cdk, "App", _CliApp)
+        exec(compile(code, where, "exec"), namespace)
+    apps = [value for value in namespace.values() if isinstance(value, cdk.App)]
+    for app in apps:
+        synth = synthesize(app)
+        assert_nag_clean(synth)
+        for stack in app.node.children:
+            if isinstance(stack, cdk.Stack):
+                region = stack.region if not cdk.Token.is_unresolved(stack.region) else None
+                assert_cfn_lint_clean(synth.template_dict(stack), [region] if region else None)
 
 
 def test_every_warning_id_and_acknowledged_rule_is_explained_in_a_construct_section() -> None:
