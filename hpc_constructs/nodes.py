@@ -103,6 +103,9 @@ class SharedFileSystem:
 
 #: What a launcher's ``file_systems`` prop accepts per item.
 FileSystemInput = SharedFileSystem | LustreFileSystemLike | efs.IFileSystem
+#: What a launcher's ``file_systems`` prop accepts: a list, or a mapping of mount point to
+#: file system.
+FileSystemsInput = Sequence[FileSystemInput] | Mapping[str, FileSystemInput]
 
 
 def is_file_system(item: object) -> bool:
@@ -496,6 +499,32 @@ class NodeLauncher(Construct):
         """Mount an FSx for Lustre or EFS file system on every node, open its ports and
         return the resolved :class:`SharedFileSystem`."""
         raise NotImplementedError
+
+
+def ssm_node_role(
+    scope: Construct, id: str, *, description: str, path: str | None = None
+) -> iam.Role:
+    """A new EC2 node role with ``AmazonSSMManagedInstanceCore`` (Session Manager instead of
+    SSH keys), its cdk-nag finding acknowledged with the reason."""
+    role = iam.Role(
+        scope,
+        id,
+        assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+        path=path,
+        description=description,
+        managed_policies=[
+            iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
+        ],
+    )
+    cdk.Validations.of(role).acknowledge(
+        cdk.Acknowledgment(
+            id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+            "AmazonSSMManagedInstanceCore]",
+            reason="AWS's managed policy for the SSM agent (Session Manager instead of SSH "
+            "keys, patching); AWS keeps its action list current and it grants no data access.",
+        )
+    )
+    return role
 
 
 def node_launcher_path(scope: IConstruct, id: str) -> str:

@@ -127,50 +127,7 @@ def _scenario(app: cdk.App) -> None:
     cluster = _cluster(
         stack,
         fabric,
-        [
-            SlurmQueue(name="cpu", compute_resources=[_cpu(min_nodes=1, placement_group=group)]),
-            SlurmQueue(
-                name="gpu-block",
-                compute_resources=[
-                    SlurmComputeResource(
-                        name="p5",
-                        instance_types=["p5.48xlarge"],
-                        min_nodes=2,
-                        max_nodes=2,
-                        capacity=FleetCapacity.capacity_block(RESERVATION),
-                    )
-                ],
-            ),
-            SlurmQueue(
-                name="odcr",
-                compute_resources=[
-                    SlurmComputeResource(
-                        name="p5",
-                        instance_types=["p5.48xlarge"],
-                        max_nodes=4,
-                        capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
-                    )
-                ],
-            ),
-            SlurmQueue(
-                name="spot",
-                compute_resources=[
-                    SlurmComputeResource(
-                        name="c5n",
-                        instance_types=["c5n.18xlarge"],
-                        max_nodes=8,
-                        capacity=FleetCapacity.spot(max_price="3.5"),
-                    ),
-                    SlurmComputeResource(
-                        name="c5n-tcp",
-                        instance_types=["c5n.18xlarge"],
-                        max_nodes=2,
-                        efa=False,
-                        capacity=FleetCapacity.spot(),
-                    ),
-                ],
-            ),
-        ],
+        _scenario_queues(group),
         file_systems=[scratch],
         key_pair=ec2.KeyPair.from_key_pair_name(stack, "Key", "hpc-admin"),
         cluster_name="scenario-cluster",
@@ -191,6 +148,55 @@ def _scenario(app: cdk.App) -> None:
     cdk.Validations.of(queue).acknowledge(
         cdk.Acknowledgment(id="AwsSolutions-SQS3", reason="test queue without a DLQ")
     )
+
+
+def _scenario_queues(group: ec2.IPlacementGroup) -> list[SlurmQueue]:
+    """The scenario's queues: a placed CPU queue, a Capacity Block, a Capacity Reservation
+    without its group, and Spot with EFA on and off."""
+    return [
+        SlurmQueue(name="cpu", compute_resources=[_cpu(min_nodes=1, placement_group=group)]),
+        SlurmQueue(
+            name="gpu-block",
+            compute_resources=[
+                SlurmComputeResource(
+                    name="p5",
+                    instance_types=["p5.48xlarge"],
+                    min_nodes=2,
+                    max_nodes=2,
+                    capacity=FleetCapacity.capacity_block(RESERVATION),
+                )
+            ],
+        ),
+        SlurmQueue(
+            name="odcr",
+            compute_resources=[
+                SlurmComputeResource(
+                    name="p5",
+                    instance_types=["p5.48xlarge"],
+                    max_nodes=4,
+                    capacity=FleetCapacity.capacity_reservation(reservation_id=RESERVATION),
+                )
+            ],
+        ),
+        SlurmQueue(
+            name="spot",
+            compute_resources=[
+                SlurmComputeResource(
+                    name="c5n",
+                    instance_types=["c5n.18xlarge"],
+                    max_nodes=8,
+                    capacity=FleetCapacity.spot(max_price="3.5"),
+                ),
+                SlurmComputeResource(
+                    name="c5n-tcp",
+                    instance_types=["c5n.18xlarge"],
+                    max_nodes=2,
+                    efa=False,
+                    capacity=FleetCapacity.spot(),
+                ),
+            ],
+        ),
+    ]
 
 
 @pytest.fixture(scope="module")

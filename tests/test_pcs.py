@@ -21,6 +21,7 @@ from hpc_constructs import (
     LustreScratch,
     NetworkFabric,
     PcsCluster,
+    PcsComputeNodeGroup,
     SharedFileSystem,
 )
 from tests.harness import (
@@ -116,6 +117,14 @@ def synth() -> Synthesized:
     )
     cluster.add_queue("Mpi", node_groups=[mpi])
     cluster.add_queue("Spot", node_groups=[spot, shared, odcr])
+    _grants_and_connections(stack, fabric, mpi, spot)
+    return synthesize(app)
+
+
+def _grants_and_connections(
+    stack: cdk.Stack, fabric: NetworkFabric, mpi: PcsComputeNodeGroup, spot: PcsComputeNodeGroup
+) -> None:
+    """A bucket read by the MPI group and a database the Spot group connects to."""
     bucket = s3.Bucket(
         stack,
         "Inputs",
@@ -137,7 +146,6 @@ def synth() -> Synthesized:
     )
     db = ec2.SecurityGroup(stack, "Db", vpc=fabric.vpc, allow_all_outbound=False)
     db.connections.allow_from(spot, ec2.Port.tcp(5432), "Postgres from the spot nodes")
-    return synthesize(app)
 
 
 def _resources(synth: Synthesized, type_: str) -> dict[str, Any]:

@@ -189,8 +189,12 @@ def test_pc_queue_rules_capacity_types_names_and_shapes() -> None:
 def test_pc_resource_fields_are_type_checked() -> None:
     v, _ = _queue(_cr(instance_types="c5n.18xlarge", placement="yes"))
     text = _messages(v)
-    assert "compute_resources[c5n].instance_types='c5n.18xlarge'" in text
-    assert "compute_resources[c5n].placement='yes'" in text
+    assert (
+        "compute_resources[c5n].instance_types='c5n.18xlarge' is not valid (got str); "
+        "allowed: a list of str"
+    ) in text
+    placement = "compute_resources[c5n].placement='yes' is not valid (got str)"
+    assert f"{placement}; allowed: bool or None" in text
 
 
 def test_pc_cluster_plan_checks_version_os_architecture_and_head_node() -> None:
@@ -242,15 +246,15 @@ class _Lustre:
 
 def test_pc_storage_names_and_rendering() -> None:
     items = [
-        SharedFileSystem(_Lustre(), mount_point="/fsx", name="default"),  # type: ignore[arg-type]
-        SharedFileSystem(_Lustre(), mount_point="/b", name="x" * 31),  # type: ignore[arg-type]
+        SharedFileSystem(_Lustre(), mount_point="/fsx", name="default"),
+        SharedFileSystem(_Lustre(), mount_point="/b", name="x" * 31),
     ]
     v = Validator("S/Cluster")
     check_storage(v, "file_systems", items)
     text = _messages(v)
     assert "file_systems[].name='default'" in text
     assert f"file_systems[].name='{'x' * 31}'" in text
-    ok = SharedFileSystem(_Lustre(), mount_point="/fsx", name="fsx")  # type: ignore[arg-type]
+    ok = SharedFileSystem(_Lustre(), mount_point="/fsx", name="fsx")
     assert shared_storage_config(ok) == {
         "Name": "fsx",
         "MountDir": "/fsx",
@@ -264,7 +268,7 @@ def test_slurm_storage_is_a_deprecated_alias_of_shared_file_system() -> None:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        item = SlurmStorage(_Lustre(), mount_dir="/scratch")  # type: ignore[arg-type]
+        item = SlurmStorage(_Lustre(), mount_dir="/scratch")
     assert isinstance(item, SharedFileSystem)
     assert item.mount_point == "/scratch"
     assert any(issubclass(w.category, DeprecationWarning) for w in caught)

@@ -1,7 +1,9 @@
 """Slurm-only pieces shared by ``PcsCluster`` and ``ParallelCluster``: the deprecated
-``SlurmStorage`` alias and the rules for a node role passed in. Mount points, subnets, node
-counts, placement and user data follow :mod:`hpc_constructs.nodes`; the instance-type,
-placement and subnet checks every EFA construct applies live in :mod:`hpc_constructs.compute`.
+``SlurmStorage`` alias, the capacity type both services name, and the rules for a node role
+passed in. Mount points, subnets, node counts, placement, user data and synth-time rendering
+follow :mod:`hpc_constructs.nodes`; field types follow :mod:`hpc_constructs.errors`; the
+instance-type, placement and subnet checks every EFA construct applies live in
+:mod:`hpc_constructs.compute`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import warnings
 from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 
+from hpc_constructs.capacity import CapacityKind, FleetCapacity
 from hpc_constructs.errors import Validator, is_token
 from hpc_constructs.mounts import LustreFileSystemLike
 from hpc_constructs.nodes import SharedFileSystem
@@ -73,3 +76,14 @@ def check_role_path(
         f"a role under the path {path}{named}",
         reason=why,
     )
+
+
+def capacity_type(capacity: FleetCapacity) -> str:
+    """The purchase option as PCS (``purchaseOption``) and ParallelCluster (``CapacityType``)
+    both name it: ``ONDEMAND`` (Capacity Reservations included), ``SPOT`` or
+    ``CAPACITY_BLOCK``."""
+    if capacity.kind is CapacityKind.SPOT:
+        return "SPOT"
+    if capacity.kind is CapacityKind.CAPACITY_BLOCK:
+        return "CAPACITY_BLOCK"
+    return "ONDEMAND"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aws_cdk import aws_ec2 as ec2
 
-from hpc_constructs.capacity import CapacityKind, FleetCapacity
+from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import InstanceSpec, plan_efa_interfaces
 from hpc_constructs.compute import (
     check_capacity,
@@ -20,15 +20,17 @@ from hpc_constructs.compute import (
     resolve_efa,
     spot_strategy,
 )
-from hpc_constructs.errors import Validator, is_token, needs_concrete_value
+from hpc_constructs.errors import Validator, is_token, needs_concrete_value, type_problems
 from hpc_constructs.nodes import (
     PlacementPlan,
     SharedFileSystem,
     SubnetsInput,
     check_node_counts,
-    placement_strategy,
+    efa_disabled,
+    placement_group_facts,
     plan_placement,
 )
+from hpc_constructs.slurm._checks import capacity_type
 
 #: The ParallelCluster release the configuration is written for and checked against
 #: (``pcluster.schemas.cluster_schema.ClusterSchema`` of aws-parallelcluster 3.16.1).
@@ -172,14 +174,6 @@ class ClusterPlan:
     queue_update_strategy: str
 
 
-def capacity_type(capacity: FleetCapacity) -> str:
-    if capacity.kind is CapacityKind.SPOT:
-        return "SPOT"
-    if capacity.kind is CapacityKind.CAPACITY_BLOCK:
-        return "CAPACITY_BLOCK"
-    return "ONDEMAND"
-
-
 # --- rules ----------------------------------------------------------------------------------
 
 
@@ -264,26 +258,16 @@ def check_capacity_block(
     )
 
 
-def check_resource_types(v: Validator, rp: str, res: object) -> bool:
-    """A ``SlurmComputeResource`` with typed fields (dataclasses do not check them)."""
-    if not isinstance(res, SlurmComputeResource):
-        v.add(rp, res, "a SlurmComputeResource")
-        return False
-    types = res.instance_types
-    ok = isinstance(types, (list, tuple)) and all(isinstance(t, str) for t in types)
-    v.require(ok, f"{rp}.instance_types", types, "a list of instance type names")
-    for field in ("efa", "placement"):
-        value = getattr(res, field)
-        v.require(value is None or isinstance(value, bool), f"{rp}.{field}", value, "bool or None")
-    return ok
-
-
 def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourcePlan | None:
     """Every compute-resource rule; the plan, or None when one failed."""
-    rp = f"{qp}.compute_resources[{res.name}]"
-    before = len(v.problems)
-    if not check_resource_types(v, rp, res):
+    rp = f"{qp}.compute_resources[{getattr(res, 'name', '')}]"
+    # Dataclasses do not check their fields: the same check check_prop_types applies to the
+    # construct's props, for plans made without the construct.
+    wrong_types = type_problems(v.path, rp, res, SlurmComputeResource)
+    if wrong_types:
+        v.problems += wrong_types
         return None
+    before = len(v.problems)
     check_name(v, f"{rp}.name", res.name)
     if not needs_concrete_value(v, f"{rp}.instance_types", list(res.instance_types), _TYPES_WHY):
         return None
@@ -296,13 +280,14 @@ def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourceP
     if capacity.is_capacity_block:
         check_capacity_block(v, rp, res, specs)
     group = res.placement_group
+    group_given, group_strategy, group_label = placement_group_facts(group)
     placement = plan_placement(
         v,
         capacity=capacity,
         efa_enabled=efa,
-        group_given=group is not None,
-        group_strategy=placement_strategy(group),
-        group_label=None if group is None else group.node.path,
+        group_given=group_given,
+        group_strategy=group_strategy,
+        group_label=group_label,
         placement=res.placement,
     )
     if placement.uses_group:
@@ -316,7 +301,7 @@ def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourceP
         max_nodes=res.max_nodes,
         capacity=capacity,
         efa=efa,
-        efa_disabled=res.efa is False and any(s.efa_supported for s in specs),
+        efa_disabled=efa_disabled(res.efa, any(s.efa_supported for s in specs)),
         placement=placement,
         placement_group_name=None if group is None else group.placement_group_name,
         placement_off=res.placement is False,

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpc_constructs.capacity import CapacityKind
 from hpc_constructs.nodes import SharedFileSystem
 from hpc_constructs.slurm._pc_plan import ClusterPlan, QueuePlan, ResourcePlan
 
@@ -58,13 +57,10 @@ def compute_resource_config(res: ResourcePlan) -> dict[str, Any]:
     capacity = res.capacity
     if capacity.is_spot and capacity.spot_max_price is not None:
         out["SpotPrice"] = float(capacity.spot_max_price)
-    if capacity.kind in (CapacityKind.CAPACITY_RESERVATION, CapacityKind.CAPACITY_BLOCK):
-        target: dict[str, str] = {}
-        if capacity.reservation_id is not None:
-            target["CapacityReservationId"] = capacity.reservation_id
-        if capacity.resource_group_arn is not None:
-            target["CapacityReservationResourceGroupArn"] = capacity.resource_group_arn
-        out["CapacityReservationTarget"] = target
+    # The same target a launch template carries (reservations and Capacity Blocks).
+    reservation = capacity.launch_template_data_overrides().get("CapacityReservationSpecification")
+    if reservation is not None:
+        out["CapacityReservationTarget"] = reservation["CapacityReservationTarget"]
     placement = placement_config(res)
     if placement is not None:
         out["Networking"] = {"PlacementGroup": placement}

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hpc_constructs.capacity import CapacityKind, FleetCapacity
+from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import EfaInterface, InstanceSpec, plan_efa_interfaces
 from hpc_constructs.compute import (
     check_capacity,
@@ -20,6 +20,7 @@ from hpc_constructs.compute import (
 )
 from hpc_constructs.errors import Validator, needs_concrete_value
 from hpc_constructs.nodes import PlacementPlan, check_node_counts, plan_placement
+from hpc_constructs.slurm._checks import capacity_type
 
 #: Cluster sizes and the compute nodes each allows (PCS API reference, ``CreateCluster.size``).
 PCS_SIZE_MAX_NODES = {"SMALL": 32, "MEDIUM": 512, "LARGE": 2048}
@@ -53,10 +54,7 @@ class NodeGroupPlan:
 
     @property
     def purchase_option(self) -> str:
-        return {
-            CapacityKind.SPOT: "SPOT",
-            CapacityKind.CAPACITY_BLOCK: "CAPACITY_BLOCK",
-        }.get(self.capacity.kind, "ONDEMAND")
+        return capacity_type(self.capacity)
 
     @property
     def spot_allocation_strategy(self) -> str | None:

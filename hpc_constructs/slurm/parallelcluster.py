@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from hpc_constructs.compute import (
 from hpc_constructs.errors import Validator, check_prop_types, warn
 from hpc_constructs.nodes import (
     FileSystemInput,
+    FileSystemsInput,
     NodeLauncher,
     SharedFileSystem,
     SubnetsInput,
@@ -40,13 +41,14 @@ from hpc_constructs.nodes import (
     allow_file_system_clients,
     as_subnet_selection,
     check_mount_points,
+    lazy_any,
     mount_dependables,
     node_launcher_path,
+    resolve_added_file_system,
     resolve_file_systems,
     user_data_commands,
 )
 from hpc_constructs.slurm._checks import check_role_path
-from hpc_constructs.slurm._lazy import lazy_any
 from hpc_constructs.slurm._pc_plan import (
     DEFAULT_PARALLELCLUSTER_VERSION,
     ClusterPlan,
@@ -80,7 +82,6 @@ _ROLE_RULE = (
     "the provider stack's Lambda role may only pass roles under /parallelcluster/ "
     "(ParallelCluster policies, IamPassRole on role/parallelcluster/*)"
 )
-FileSystemsInput = Sequence[FileSystemInput] | Mapping[str, FileSystemInput]
 
 
 class ParallelCluster(NodeLauncher):
@@ -293,14 +294,13 @@ class ParallelCluster(NodeLauncher):
         """Add a ``SharedStorage`` entry (FSx for Lustre or EFS) mounted on the head and
         compute nodes, open its ports to :attr:`security_group`, return the resolved item."""
         v = Validator(self)
-        source = {mount_point: file_system} if mount_point else [file_system]
-        items = resolve_file_systems(v, "file_system", source, self.file_systems)
-        everything = [*self.file_systems, *items]
-        check_mount_points(v, "mount_point", everything)
-        check_storage(v, "file_system", everything)
+        item = resolve_added_file_system(v, file_system, mount_point, self.file_systems)
+        if item is not None:
+            check_storage(v, "file_system", [*self.file_systems, item])
         v.raise_if_any()
-        self._add_file_systems(items)
-        return items[0]
+        assert item is not None
+        self._add_file_systems([item])
+        return item
 
     @check_prop_types
     def add_user_data(self, *commands: str) -> None:

@@ -9,7 +9,7 @@ group, IMDSv2 and the shared file-system mounts, and queues that route jobs to t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -34,6 +34,7 @@ from hpc_constructs.efa import (
 from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
 from hpc_constructs.nodes import (
     FileSystemInput,
+    FileSystemsInput,
     NodeLauncher,
     SharedFileSystem,
     SubnetsInput,
@@ -41,14 +42,17 @@ from hpc_constructs.nodes import (
     allow_file_system_clients,
     as_subnet_selection,
     check_mount_points,
+    efa_disabled,
+    lazy_text,
     mount_commands,
     mount_dependables,
-    placement_strategy,
+    placement_group_facts,
+    resolve_added_file_system,
     resolve_file_systems,
+    ssm_node_role,
     user_data_commands,
 )
 from hpc_constructs.slurm._checks import check_role_path
-from hpc_constructs.slurm._lazy import lazy_text
 from hpc_constructs.slurm._pcs_plan import (
     PCS_SIZE_MAX_NODES,
     PCS_SPOT_STRATEGIES,
@@ -79,8 +83,6 @@ _ROLE_RULE = (
     "PCS only launches nodes whose role is under /aws-pcs/ or named AWSPCS* (PCS User Guide, "
     '"IAM instance profiles for AWS PCS")'
 )
-
-FileSystemsInput = Sequence[FileSystemInput] | Mapping[str, FileSystemInput]
 
 
 class PcsComputeNodeGroup(NodeLauncher):
@@ -122,7 +124,9 @@ class PcsComputeNodeGroup(NodeLauncher):
         self.file_systems: list[SharedFileSystem] = []
         self._commands = list(commands)
         self._node_connections = scope.security_group.connections
-        self._node_role = role or self._create_role()
+        self._node_role = role or ssm_node_role(
+            self, "Role", description=f"Compute nodes of {self.node.path}", path=PCS_ROLE_PATH
+        )
         self._allow_registration(self._node_role)
         self.instance_profile = iam.InstanceProfile(
             self, "InstanceProfile", role=self._node_role, path=PCS_ROLE_PATH
@@ -139,27 +143,6 @@ class PcsComputeNodeGroup(NodeLauncher):
             self._wait_for(item)
 
     # --- rendering ----------------------------------------------------------------------
-
-    def _create_role(self) -> iam.IRole:
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            path=PCS_ROLE_PATH,
-            description=f"Compute nodes of {self.node.path}",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
-            ],
-        )
-        cdk.Validations.of(role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "AmazonSSMManagedInstanceCore]",
-                reason="AWS's managed policy for the SSM agent (Session Manager instead of SSH "
-                "keys, patching); AWS keeps its action list current and it grants no data access.",
-            )
-        )
-        return role
 
     def _allow_registration(self, role: iam.IRole) -> None:
         register = iam.Policy(
@@ -276,16 +259,13 @@ class PcsComputeNodeGroup(NodeLauncher):
         security group and mounts it at boot."""
         v = Validator(self)
         existing = [*self.cluster.file_systems, *self.file_systems]
-        items = resolve_file_systems(
-            v, "file_system", {mount_point: file_system} if mount_point else [file_system], existing
-        )
-        check_mount_points(v, "mount_point", [*existing, *items])
+        item = resolve_added_file_system(v, file_system, mount_point, existing)
         v.raise_if_any()
-        for item in items:
-            allow_file_system_clients(item, self.cluster.security_group)
-            self._wait_for(item)
-        self.file_systems += items
-        return items[0]
+        assert item is not None
+        allow_file_system_clients(item, self.cluster.security_group)
+        self._wait_for(item)
+        self.file_systems.append(item)
+        return item
 
 
 class PcsCluster(Construct):
@@ -443,12 +423,11 @@ class PcsCluster(Construct):
         :class:`~hpc_constructs.nodes.SharedFileSystem`."""
         v = Validator(self)
         existing = [*self.file_systems, *(f for g in self.node_groups for f in g.file_systems)]
-        source = {mount_point: file_system} if mount_point else [file_system]
-        items = resolve_file_systems(v, "file_system", source, self.file_systems)
-        check_mount_points(v, "mount_point", [*existing, *items])
+        item = resolve_added_file_system(v, file_system, mount_point, existing)
         v.raise_if_any()
-        self._add_file_systems(items)
-        return items[0]
+        assert item is not None
+        self._add_file_systems([item])
+        return item
 
     @check_prop_types
     def add_user_data(self, *commands: str) -> None:
@@ -509,6 +488,7 @@ class PcsCluster(Construct):
             :meth:`PcsComputeNodeGroup.add_user_data`. Default: - none.
         """
         v = Validator(f"{self.node.path}/{id}")
+        _, group_strategy, group_label = placement_group_facts(placement_group)
         plan = self._plan_node_group(
             v,
             name=name if name is not None else id.lower(),
@@ -518,8 +498,8 @@ class PcsCluster(Construct):
             efa=efa,
             capacity=capacity,
             has_own_image=machine_image is not None,
-            group_strategy=placement_strategy(placement_group),
-            group_label=_group_label(placement_group),
+            group_strategy=group_strategy,
+            group_label=group_label,
             placement=placement,
             root_volume_size_gib=root_volume_size_gib,
         )
@@ -590,7 +570,7 @@ class PcsCluster(Construct):
             self._image_architecture = plan.architecture
             parts["machine_image"] = self.machine_image
         group = PcsComputeNodeGroup(self, id, plan=plan, **parts)  # type: ignore[arg-type]
-        if efa_given is False and any(s.efa_supported for s in plan.specs):
+        if efa_disabled(efa_given, any(s.efa_supported for s in plan.specs)):
             warn(
                 group,
                 "efaDisabled",
@@ -644,10 +624,3 @@ class PcsCluster(Construct):
         )
         self.queues.append(queue)
         return queue
-
-
-def _group_label(group: ec2.IPlacementGroup | None) -> object:
-    """How a passed placement group is named in problems (None: none passed)."""
-    if group is None:
-        return None
-    return group.node.path if group.node.scope is not None else group.placement_group_name
