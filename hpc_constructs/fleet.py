@@ -73,6 +73,7 @@ from hpc_constructs.nodes import (
     plan_placement,
     resolve_added_file_system,
     resolve_file_systems,
+    ssm_node_role,
     stack_region,
     user_data_commands,
 )
@@ -605,33 +606,16 @@ class EfaComputeFleet(NodeLauncher):
                 ec2.Port.all_traffic(), "EFA: all traffic within the group"
             )
         self._node_connections = self.security_group.connections
-        self._node_role = role if role is not None else self._default_role()
+        self._node_role = (
+            role
+            if role is not None
+            else ssm_node_role(self, "Role", description=f"Nodes of {self.node.path}")
+        )
         self.placement_group: ec2.IPlacementGroup | None = placement_group
         if self.plan.placement.create_group:
             self.placement_group = ec2.PlacementGroup(
                 self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
             )
-
-    def _default_role(self) -> iam.Role:
-        new_role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            description=f"Nodes of {self.node.path}",
-            managed_policies=[
-                iam.ManagedPolicy.from_aws_managed_policy_name("AmazonSSMManagedInstanceCore")
-            ],
-        )
-        cdk.Validations.of(new_role).acknowledge(
-            cdk.Acknowledgment(
-                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                "AmazonSSMManagedInstanceCore]",
-                reason="AWS's managed policy for the SSM agent (Session Manager instead of "
-                "SSH keys, patching); AWS keeps its action list current and it grants no "
-                "data access.",
-            )
-        )
-        return new_role
 
     def _render_image(self, machine_image: ec2.IMachineImage | None) -> None:
         arm = self.architecture == "arm64"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
+
+# A deprecated aws-cdk-lib API called by the library or an example fails the test that called
+# it: the jsii runtime reads this when it starts, before any test imports aws_cdk.
+os.environ["JSII_DEPRECATED"] = "fail"
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `stacks/` and `app.py` live at the repository root
