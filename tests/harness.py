@@ -170,9 +170,7 @@ def cfn_lint(template: dict[str, Any], regions: list[str] | None = None) -> list
         return findings
     from cfnlint.api import ManualArgs, lint
 
-    matches = lint(
-        text, config=ManualArgs(regions=lint_regions, append_rules=[str(RULES_DIR)])
-    )
+    matches = lint(text, config=ManualArgs(regions=lint_regions, append_rules=[str(RULES_DIR)]))
     findings = [f"{m.rule.id} {m.message} (at {'/'.join(str(p) for p in m.path)})" for m in matches]
     LINT_CACHE.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(f".{os.getpid()}.tmp")
