@@ -15,9 +15,14 @@ This module imports only the standard library and cfn-lint (no aws_cdk, no jsii)
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import hashlib
 import json
+import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 #: The rule pack (``cfn-lint --append-rules`` directory).
@@ -44,17 +49,66 @@ def manifest_region(template: Path) -> str | None:
     return None
 
 
-def lint_template(template: Path, regions: Sequence[str]) -> list[str]:
-    """cfn-lint findings for ``template`` in ``regions``, as ``path:line:col: ID message``."""
+@dataclass(frozen=True)
+class Finding:
+    """One cfn-lint match, as plain values."""
+
+    rule_id: str
+    message: str
+    path: tuple[str, ...]
+    line: int
+    column: int
+
+
+def lint_text(text: str, regions: Sequence[str], *, cache: Path | None = None) -> list[Finding]:
+    """cfn-lint with the rule pack on a template's ``text`` for ``regions``.
+
+    With ``cache`` (a directory), findings are stored by content hash: the template text, the
+    regions, the cfn-lint version and the rule pack's source. The same inputs give the same
+    findings, so a repeated run reads them back instead of linting again.
+    """
+    key = hashlib.sha256(
+        "\0".join([_inputs_digest(), ",".join(regions), text]).encode()
+    ).hexdigest()
+    stored = cache / f"{key}.json" if cache is not None else None
+    if stored is not None and stored.exists():
+        return [Finding(**{**f, "path": tuple(f["path"])}) for f in json.loads(stored.read_text())]
     from cfnlint.api import ManualArgs, lint
 
     matches = lint(
-        template.read_text(),
-        config=ManualArgs(regions=list(regions), append_rules=[str(RULES_DIRECTORY)]),
+        text, config=ManualArgs(regions=list(regions), append_rules=[str(RULES_DIRECTORY)])
     )
-    return [
-        f"{template}:{m.linenumber}:{m.columnnumber}: {m.rule.id} {_short(m.message)}"
+    findings = [
+        Finding(m.rule.id, m.message, tuple(str(p) for p in m.path), m.linenumber, m.columnnumber)
         for m in matches
+    ]
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps([dataclasses.asdict(f) for f in findings]))
+        partial.replace(stored)  # atomic: parallel test workers never read half a file
+    return findings
+
+
+@functools.cache
+def _inputs_digest() -> str:
+    """What besides the template decides the answer: cfn-lint's version and the rule pack
+    (with ``limits.py``, which the rule pack loads)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("cfn-lint").encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted([*RULES_DIRECTORY.rglob("*.py"), package / "limits.py"]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def lint_template(template: Path, regions: Sequence[str]) -> list[str]:
+    """cfn-lint findings for ``template`` in ``regions``, as ``path:line:col: ID message``."""
+    return [
+        f"{template}:{f.line}:{f.column}: {f.rule_id} {_short(f.message)}"
+        for f in lint_text(template.read_text(), regions)
     ]
 
 

@@ -24,11 +24,13 @@ if str(ROOT) not in sys.path:
 
 from hpc_constructs import limits  # noqa: E402
 from hpc_constructs.catalog import InstanceCatalog  # noqa: E402
+from hpc_constructs.lint import lint_text  # noqa: E402
 
 #: CloudFormation quotas (AWS CloudFormation User Guide, "CloudFormation quotas").
 MAX_TEMPLATE_BYTES = 1_000_000
 MAX_RESOURCES = 500
-RULES_DIR = ROOT / "hpc_constructs" / "cfn_lint_rules"
+#: cfn-lint findings by content hash (see hpc_constructs.lint.lint_text), shared with the tests.
+LINT_CACHE = ROOT / ".cache" / "cfn-lint"
 
 
 @dataclass
@@ -236,13 +238,8 @@ def _nag_counts(outdir: Path) -> dict[str, int]:
 
 
 def _lint(template_path: Path, region: str) -> list[str]:
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(
-        template_path.read_text(),
-        config=ManualArgs(regions=[region], append_rules=[str(RULES_DIR)]),
-    )
-    return [f"{m.rule.id} {m.message}" for m in matches]
+    findings = lint_text(template_path.read_text(), [region], cache=LINT_CACHE)
+    return [f"{f.rule_id} {f.message}" for f in findings]
 
 
 def _stack_regions(outdir: Path) -> dict[str, str]:

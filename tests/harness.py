@@ -16,10 +16,7 @@ Usage in a test module::
 from __future__ import annotations
 
 import atexit
-import functools
-import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -31,6 +28,8 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
+
+from hpc_constructs.lint import lint_text
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = ROOT / "hpc_constructs" / "cfn_lint_rules"
@@ -136,47 +135,17 @@ def assert_nag_clean(synth: Synthesized) -> None:
         raise AssertionError(f"{len(synth.nag)} cdk-nag AwsSolutions findings:\n{listing}")
 
 
-#: cfn-lint findings by content hash (template, regions, cfn-lint version, rule pack, limits):
-#: a warm run re-lints only templates that changed. Delete the directory to start over.
+#: cfn-lint findings by content hash (template, regions, cfn-lint version, rule pack): a warm
+#: run re-lints only what changed; every template is still checked. Shared with `make synth`.
 LINT_CACHE = ROOT / ".cache" / "cfn-lint"
 
 
-@functools.cache
-def _lint_inputs_digest() -> str:
-    """What besides the template decides cfn-lint's answer: its version and our rule pack."""
-    from importlib.metadata import version
-
-    digest = hashlib.sha256(version("cfn-lint").encode())
-    for path in sorted([*RULES_DIR.rglob("*.py"), ROOT / "hpc_constructs" / "limits.py"]):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def cfn_lint(template: dict[str, Any], regions: list[str] | None = None) -> list[str]:
-    """Run cfn-lint in-process with the library's HPC rule pack; returns the findings as text.
-
-    Results are cached by content hash (``LINT_CACHE``), so only a changed template, rule pack
-    or cfn-lint version is linted again; every template is still checked.
-    """
-    text = json.dumps(template, sort_keys=True)
-    lint_regions = regions or LINT_REGIONS
-    key = hashlib.sha256(
-        "\0".join([_lint_inputs_digest(), ",".join(lint_regions), text]).encode()
-    ).hexdigest()
-    cached = LINT_CACHE / f"{key}.json"
-    if cached.exists():
-        findings: list[str] = json.loads(cached.read_text())
-        return findings
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(text, config=ManualArgs(regions=lint_regions, append_rules=[str(RULES_DIR)]))
-    findings = [f"{m.rule.id} {m.message} (at {'/'.join(str(p) for p in m.path)})" for m in matches]
-    LINT_CACHE.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(findings))
-    partial.replace(cached)  # atomic: parallel workers never read a half-written file
-    return findings
+    """Run cfn-lint in-process with the library's HPC rule pack; returns the findings as text."""
+    findings = lint_text(
+        json.dumps(template, sort_keys=True), regions or LINT_REGIONS, cache=LINT_CACHE
+    )
+    return [f"{f.rule_id} {f.message} (at {'/'.join(f.path)})" for f in findings]
 
 
 def assert_cfn_lint_clean(template: dict[str, Any], regions: list[str] | None = None) -> None:

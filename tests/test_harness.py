@@ -75,3 +75,12 @@ def test_warning_ids_are_collected() -> None:
     stack = cdk.Stack(app, "Warn", env=TEST_ENV)
     cdk.Annotations.of(stack).add_warning_v2("hpc-constructs:example", "example warning")
     assert warning_ids(stack) == {"hpc-constructs:example"}
+
+
+def test_deprecated_aws_cdk_apis_fail_the_tests() -> None:
+    """conftest.py starts the jsii runtime with JSII_DEPRECATED=fail."""
+    stack = cdk.Stack(cdk.App(), "Deprecated")
+    first = cdk.CfnResource(stack, "First", type="AWS::SNS::Topic")
+    second = cdk.CfnResource(stack, "Second", type="AWS::SNS::Topic")
+    with pytest.raises(RuntimeError, match="DeprecationError"):
+        second.add_depends_on(first)
