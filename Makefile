@@ -13,13 +13,14 @@ PYTEST_ARGS ?=
 CONTEXT ?=
 ARGS ?=
 
-.PHONY: setup synth synth-offline test lint format typecheck clean bench
+.PHONY: setup synth synth-offline test lint format typecheck clean bench lint-only pcluster-venv-only
 
-setup: $(VENV)/.installed node_modules/.installed
+## The Python and Node installs are independent: run them side by side.
+setup:
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
@@ -34,6 +35,9 @@ synth: setup
 	cdk synth --quiet --no-notices --no-version-reporting $(CONTEXT) $(ARGS)
 
 lint: setup
+	@$(MAKE) --no-print-directory lint-only
+
+lint-only:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -45,9 +49,14 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Lint, type-check, then the test suite (cfn-lint and cdk-nag run on every template).
-test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+## Lint and type-check while the ParallelCluster schema virtualenv is built (once per
+## checkout), then the test suite on every core (cfn-lint and cdk-nag run on every template).
+test: setup
+	@$(MAKE) --no-print-directory -j2 lint-only pcluster-venv-only
+	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+pcluster-venv-only:
+	$(BIN)/python tests/pcluster_venv.py
 
 bench: setup
 	$(BIN)/python scripts/benchmark.py

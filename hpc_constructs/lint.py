@@ -96,7 +96,7 @@ def _inputs_digest() -> str:
     (with ``limits.py``, which the rule pack loads)."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(version("cfn-lint").encode())
+    digest = hashlib.sha256(f"findings-v2 cfn-lint {version('cfn-lint')}".encode())
     package = Path(__file__).resolve().parent
     for path in sorted([*RULES_DIRECTORY.rglob("*.py"), package / "limits.py"]):
         digest.update(path.name.encode())

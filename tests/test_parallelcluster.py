@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +28,7 @@ from hpc_constructs import (
     SlurmQueue,
 )
 from hpc_constructs.slurm._pc_render import placeholders
+from tests import pcluster_venv
 from tests.harness import (
     ROOT,
     TEST_ENV,
@@ -43,8 +41,6 @@ from tests.harness import (
 )
 
 #: Pinned ParallelCluster release whose ClusterSchema checks the generated configuration.
-PCLUSTER_VERSION = "3.16.1"
-PCLUSTER_VENV = ROOT / ".venv-pcluster"
 SCHEMA_CHECK = ROOT / "tests" / "pcluster_schema_check.py"
 RESERVATION = "cr-0123456789abcdef0"
 
@@ -244,33 +240,12 @@ def _with_fake_ids(config: Any, template: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def pcluster_python() -> Path:
-    """``.venv-pcluster`` with aws-parallelcluster (it pins CDK v1, so it gets its own venv);
-    created once per checkout (about 70 s with a warm pip cache)."""
-    python = PCLUSTER_VENV / "bin" / "python"
-    constraints = Path(__file__).with_name("pcluster-constraints.txt")
-    pins = hashlib.sha256(constraints.read_bytes()).hexdigest()[:12]
-    marker = PCLUSTER_VENV / f".aws-parallelcluster-{PCLUSTER_VERSION}-{pins}"
-    if not marker.exists():
-        started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "venv", str(PCLUSTER_VENV)], check=True)
-        install = subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "-c",
-                str(constraints),
-                f"aws-parallelcluster=={PCLUSTER_VERSION}",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if install.returncode != 0:
-            pytest.fail(f"installing aws-parallelcluster failed:\n{install.stderr[-3000:]}")
-        marker.write_text(f"created in {time.monotonic() - started:.0f} s\n")
-    return python
+    """``.venv-pcluster`` with aws-parallelcluster (tests/pcluster_venv.py; `make test` builds
+    it next to the lint, so this usually finds it ready)."""
+    try:
+        return pcluster_venv.ensure()
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 def test_configurations_pass_parallelcluster_schema(
@@ -794,3 +769,9 @@ def test_fails_on_an_unknown_queue_update_strategy() -> None:
             [SlurmQueue(name="q", compute_resources=[_cpu()])],
             queue_update_strategy="STOP",
         )
+
+
+def test_the_schema_venv_checks_the_version_the_construct_deploys() -> None:
+    from hpc_constructs.slurm import DEFAULT_PARALLELCLUSTER_VERSION
+
+    assert pcluster_venv.VERSION == DEFAULT_PARALLELCLUSTER_VERSION

@@ -4,16 +4,17 @@ committed snapshot's schema and the facts the catalog relies on."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from hpc_constructs.catalog import DATA_FILE, SCHEMA_VERSION, InstanceTypeCatalog, offered_in
 
@@ -63,9 +64,39 @@ def _entry_paths(types: dict[str, Any]) -> set[str]:
     return paths
 
 
+#: The script's output by content hash (its source, the moto/boto versions, the regions): moto
+#: replays recorded EC2 data, so the same inputs write the same file; a warm run reads it back.
+CACHE = ROOT / ".cache" / "refresh-catalog"
+
+
+def _cache_key() -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256((ROOT / "scripts" / "refresh_instance_catalog.py").read_bytes())
+    for package in ("moto", "boto3", "botocore"):
+        digest.update(f"{package}=={version(package)}".encode())
+    digest.update(",".join(REGIONS).encode())
+    return digest.hexdigest()[:32]
+
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cached = CACHE / f"{_cache_key()}.json.gz"
+    if cached.exists():
+        return cached
     output = tmp_path_factory.mktemp("catalog") / "instance_types.json.gz"
+    _run_refresh_against_moto(output)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(output, partial)
+    partial.replace(cached)
+    return cached
+
+
+def _run_refresh_against_moto(output: Path) -> None:
+    import boto3
+    from moto import mock_aws
+
     with mock_aws():
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing"
@@ -81,7 +112,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
             == 0
         )
     assert calls == REGIONS  # the injected factory was used, once per region
-    return output
 
 
 def test_generated_file_has_the_committed_schema(generated: Path) -> None:
