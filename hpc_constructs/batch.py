@@ -23,7 +23,6 @@ from hpc_constructs import limits
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import InstanceSpec, efa_device_paths, plan_efa_interfaces
 from hpc_constructs.compute import (
-    RESERVATION_PLACEMENT_WARNING,
     SubnetFacts,
     check_placement,
     lookup_specs,
@@ -40,7 +39,7 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
+from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
 from hpc_constructs.nodes import (
     DEFAULT_LUSTRE_MOUNT_POINT,
     FileSystemInput,
@@ -63,6 +62,7 @@ from hpc_constructs.nodes import (
     resolve_file_systems,
     stack_region,
     user_data_commands,
+    warn_launcher,
 )
 
 #: Where a single Lustre file system (or the first of a sequence) is mounted on the hosts and in
@@ -475,13 +475,12 @@ class BatchMultiNode(NodeLauncher):
         self._containers: list[batch.EcsEc2ContainerDefinition] = []
         self._execution_role: iam.Role | None = None
         self._submitters: list[iam.IGrantable] = []
-        if plan.warn_efa_disabled:
-            warn(
-                self,
-                "efaDisabled",
-                f"{self.instance_type} supports EFA but efa=False: MPI/NCCL traffic between "
-                "nodes will use TCP.",
-            )
+        warn_launcher(
+            self,
+            efa_disabled=plan.warn_efa_disabled,
+            mixed_types=1,
+            reservation_without_group=plan.placement.reservation_without_group,
+        )
 
     def _render_network(
         self,
@@ -507,8 +506,6 @@ class BatchMultiNode(NodeLauncher):
         for item in shared:
             allow_file_system_clients(item, self.connections)
             self.file_systems.append(item)
-        if self.plan.placement.reservation_without_group:
-            warn(self, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
         if self.plan.placement.create_group:
             placement_group = ec2.PlacementGroup(
                 self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER

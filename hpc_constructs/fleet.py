@@ -33,7 +33,6 @@ from hpc_constructs.catalog import (
     plan_efa_interfaces,
 )
 from hpc_constructs.compute import (
-    RESERVATION_PLACEMENT_WARNING,
     SubnetFacts,
     check_capacity,
     check_one_architecture,
@@ -52,7 +51,7 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
+from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
 from hpc_constructs.mounts import LustreFileSystemLike
 from hpc_constructs.nodes import (
     FileSystemInput,
@@ -76,6 +75,7 @@ from hpc_constructs.nodes import (
     ssm_node_role,
     stack_region,
     user_data_commands,
+    warn_launcher,
 )
 
 #: Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023): NVIDIA driver, CUDA, EFA,
@@ -124,10 +124,6 @@ def _construct_id(instance_type: str) -> str:
 #: Warning: several instance types share one cluster placement group.
 WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP = warning_ids.MIXED_TYPES_IN_PLACEMENT_GROUP
 
-_EFA_DISABLED_MESSAGE = (
-    "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to "
-    "TCP over ENA, at a fraction of the type's bandwidth and with higher latency."
-)
 _ONE_SUBNET_REASON = (
     "EFA traffic cannot cross subnets or AZs and an Auto Scaling group cannot "
     "combine a cluster placement group with several AZs"
@@ -571,18 +567,12 @@ class EfaComputeFleet(NodeLauncher):
         self.subnet: ec2.ISubnet | None = subnets[0] if len(subnets) == 1 else None
         self.file_systems: list[SharedFileSystem] = []
         self._mount_commands: list[str] = []
-        if plan.warn_efa_disabled:
-            warn(self, "efaDisabled", _EFA_DISABLED_MESSAGE)
-        if plan.placement.reservation_without_group:
-            warn(self, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
-        if plan.warn_mixed_types:
-            warn(
-                self,
-                "mixedTypesInPlacementGroup",
-                f"{len(plan.specs)} instance types share one cluster placement group; AWS "
-                "recommends one type per group, as mixing makes insufficient-capacity errors "
-                "more likely.",
-            )
+        warn_launcher(
+            self,
+            efa_disabled=plan.warn_efa_disabled,
+            mixed_types=len(plan.specs) if plan.warn_mixed_types else 0,
+            reservation_without_group=plan.placement.reservation_without_group,
+        )
 
     def _render_network(
         self,

@@ -27,7 +27,8 @@ from constructs import Construct, IConstruct, IDependable
 
 from hpc_constructs import warning_ids
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
-from hpc_constructs.errors import Problem, Validator, is_token
+from hpc_constructs.compute import RESERVATION_PLACEMENT_WARNING
+from hpc_constructs.errors import Problem, Validator, is_token, warn
 from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
 
 #: NFS, the one port EFS clients use (Amazon EFS User Guide, "Using VPC security groups").
@@ -611,3 +612,35 @@ def lazy_any(render: Callable[[], Any]) -> Any:
     """Any value (a dict, a list) rendered at synth time, so a configuration picks up file
     systems and commands added after the resource that carries it was built."""
     return cdk.Lazy.any(_AnyProducer(render))
+
+
+def warn_launcher(
+    scope: IConstruct,
+    *,
+    efa_disabled: bool,
+    mixed_types: int,
+    reservation_without_group: bool,
+    where: str = "",
+) -> None:
+    """The warnings every launcher gives for the same facts, with one message each:
+    ``efaDisabled``, ``mixedTypesInPlacementGroup`` (``mixed_types`` is the number of types
+    sharing one cluster group; 0 or 1 is no warning) and ``reservationWithoutPlacementGroup``.
+    ``where`` prefixes the message (``Compute resource cpu/c7: ``) when one construct warns
+    for several node groups."""
+    if efa_disabled:
+        warn(
+            scope,
+            "efaDisabled",
+            f"{where}efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to "
+            "TCP over ENA, at a fraction of the type's bandwidth and with higher latency.",
+        )
+    if mixed_types > 1:
+        warn(
+            scope,
+            "mixedTypesInPlacementGroup",
+            f"{where}{mixed_types} instance types share one cluster placement group; AWS "
+            "recommends one type per group, as mixing makes insufficient-capacity errors more "
+            "likely.",
+        )
+    if reservation_without_group:
+        warn(scope, "reservationWithoutPlacementGroup", where + RESERVATION_PLACEMENT_WARNING)

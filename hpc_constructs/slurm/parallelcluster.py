@@ -24,13 +24,12 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from hpc_constructs.compute import (
-    RESERVATION_PLACEMENT_WARNING,
     check_offerings,
     check_private_subnets,
     check_single_subnet,
     select_subnets,
 )
-from hpc_constructs.errors import Validator, check_prop_types, warn
+from hpc_constructs.errors import Validator, check_prop_types
 from hpc_constructs.nodes import (
     FileSystemInput,
     FileSystemsInput,
@@ -47,6 +46,7 @@ from hpc_constructs.nodes import (
     resolve_added_file_system,
     resolve_file_systems,
     user_data_commands,
+    warn_launcher,
 )
 from hpc_constructs.slurm._checks import check_role_path
 from hpc_constructs.slurm._pc_plan import (
@@ -420,27 +420,13 @@ def _queue_subnets(
 def _warn(scope: Construct, plan: ClusterPlan) -> None:
     for queue in plan.queues:
         for res in queue.resources:
-            where = f"Compute resource {queue.name}/{res.name}"
-            if res.efa_disabled:
-                warn(
-                    scope,
-                    "efaDisabled",
-                    f"{where}: efa=False on an EFA-capable instance type; MPI/NCCL traffic "
-                    "falls back to TCP over ENA.",
-                )
-            if res.placement.uses_group and len(res.specs) > 1:
-                warn(
-                    scope,
-                    "mixedTypesInPlacementGroup",
-                    f"{where}: {len(res.specs)} instance types share one cluster placement "
-                    "group; mixing makes insufficient-capacity errors more likely.",
-                )
-            if res.placement.reservation_without_group:
-                warn(
-                    scope,
-                    "reservationWithoutPlacementGroup",
-                    f"{where}: {RESERVATION_PLACEMENT_WARNING}",
-                )
+            warn_launcher(
+                scope,
+                efa_disabled=res.efa_disabled,
+                mixed_types=len(res.specs) if res.placement.uses_group else 0,
+                reservation_without_group=res.placement.reservation_without_group,
+                where=f"Compute resource {queue.name}/{res.name}: ",
+            )
 
 
 def _script_action(urls: Sequence[str]) -> dict[str, Any] | None:

@@ -19,7 +19,6 @@ from constructs import Construct
 
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.compute import (
-    RESERVATION_PLACEMENT_WARNING,
     check_offerings,
     check_private_subnets,
     check_single_subnet,
@@ -31,7 +30,7 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
+from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
 from hpc_constructs.nodes import (
     FileSystemInput,
     FileSystemsInput,
@@ -51,6 +50,7 @@ from hpc_constructs.nodes import (
     resolve_file_systems,
     ssm_node_role,
     user_data_commands,
+    warn_launcher,
 )
 from hpc_constructs.slurm._checks import check_role_path
 from hpc_constructs.slurm._pcs_plan import (
@@ -570,22 +570,12 @@ class PcsCluster(Construct):
             self._image_architecture = plan.architecture
             parts["machine_image"] = self.machine_image
         group = PcsComputeNodeGroup(self, id, plan=plan, **parts)  # type: ignore[arg-type]
-        if efa_disabled(efa_given, any(s.efa_supported for s in plan.specs)):
-            warn(
-                group,
-                "efaDisabled",
-                "efa=False on an EFA-capable instance type: MPI/NCCL traffic falls back to TCP "
-                "over ENA.",
-            )
-        if plan.placement.uses_group and len(plan.specs) > 1:
-            warn(
-                group,
-                "mixedTypesInPlacementGroup",
-                f"{len(plan.specs)} instance types share one cluster placement group; mixing "
-                "makes insufficient-capacity errors more likely.",
-            )
-        if plan.placement.reservation_without_group:
-            warn(group, "reservationWithoutPlacementGroup", RESERVATION_PLACEMENT_WARNING)
+        warn_launcher(
+            group,
+            efa_disabled=efa_disabled(efa_given, any(s.efa_supported for s in plan.specs)),
+            mixed_types=len(plan.specs) if plan.placement.uses_group else 0,
+            reservation_without_group=plan.placement.reservation_without_group,
+        )
         self.node_groups.append(group)
         return group
 
