@@ -644,3 +644,12 @@ def warn_launcher(
         )
     if reservation_without_group:
         warn(scope, "reservationWithoutPlacementGroup", where + RESERVATION_PLACEMENT_WARNING)
+
+
+def subnet_selection(scope: IConstruct, prop: str, value: object) -> ec2.SubnetSelection | None:
+    """:func:`as_subnet_selection` for a construct that needs the selection before its other
+    rules run: a value that is not a selection, a subnet or a list of subnets raises at once."""
+    v = Validator(scope)
+    selection = as_subnet_selection(v, prop, value)
+    v.raise_if_any()
+    return selection

@@ -13,6 +13,7 @@ from hpc_constructs.errors import Validator, check_prop_types
 from hpc_constructs.ingest._iam import private_subnet_type
 from hpc_constructs.ingest._plan import DirectConnectPlan, plan_direct_connect
 from hpc_constructs.ingest.options import DirectConnectOptions
+from hpc_constructs.nodes import subnet_selection
 
 
 def _plan(path: str, options: DirectConnectOptions) -> DirectConnectPlan:
@@ -40,7 +41,11 @@ class DirectConnectLink(Construct):
         self.options = options
         #: The resolved, validated settings.
         self.plan = plan
-        subnets, attachment_subnets = self._subnets(vpc, options.subnets, plan.transit)
+        subnets, attachment_subnets = self._subnets(
+            vpc,
+            subnet_selection(self, "direct_connect.vpc_subnets", options.vpc_subnets),
+            plan.transit,
+        )
         route_table_ids = sorted(
             {s.route_table.route_table_id for s in subnets}, key=lambda r: str(r)
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_secretsmanager as secretsmanager
+
+from hpc_constructs.nodes import SubnetsInput
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,10 @@ class DirectConnectOptions:
     #: On-premises CIDRs to route through the transit gateway (a VGW propagates BGP routes
     #: instead). Default: - none.
     on_premises_cidrs: Sequence[str] = ()
-    #: Subnets whose route tables learn on-premises routes / host the TGW attachment.
+    #: Subnets whose route tables learn on-premises routes / host the TGW attachment: an
+    #: ``ec2.SubnetSelection``, one ``ec2.ISubnet`` or a list of them (as on every launcher).
     #: Default: - the VPC's private subnets (isolated ones when there are no private subnets).
-    subnets: ec2.SubnetSelection | None = None
+    vpc_subnets: SubnetsInput | None = None
     #: A virtual interface to create. Default: - none (you or your provider create it).
     virtual_interface: VirtualInterfaceOptions | None = None
 

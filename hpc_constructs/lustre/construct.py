@@ -41,6 +41,7 @@ from hpc_constructs.lustre.plan import (
     plan_lustre,
 )
 from hpc_constructs.mounts import LUSTRE_PORTS, allow_lustre_clients, lustre_mount_commands
+from hpc_constructs.nodes import SubnetsInput, subnet_selection
 
 
 class _LustreConnections(ec2.Connections):
@@ -218,7 +219,7 @@ class LustreScratch(LustreScratchBase):
         id: str,
         *,
         vpc: ec2.IVpc,
-        vpc_subnets: ec2.SubnetSelection,
+        vpc_subnets: SubnetsInput,
         deployment_type: fsx.LustreDeploymentType
         | LustreDeploymentTypeName = fsx.LustreDeploymentType.SCRATCH_2,
         storage_capacity_gib: int | None = None,
@@ -243,7 +244,8 @@ class LustreScratch(LustreScratchBase):
         removal_policy: cdk.RemovalPolicy | None = None,
     ) -> None:
         super().__init__(scope, id)
-        subnets = select_subnets(vpc, vpc_subnets).subnets
+        selection = subnet_selection(self, "vpc_subnets", vpc_subnets)
+        subnets = select_subnets(vpc, selection).subnets if selection is not None else []
         request = _request(
             self,
             {k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")},
