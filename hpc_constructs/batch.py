@@ -94,12 +94,6 @@ _SPOT_REASON = (
     "AWS Batch does not run multi-node parallel jobs on Spot: 'Multi-node parallel jobs aren't "
     "supported on compute environments that use Spot Instances' (AWS Batch User Guide)"
 )
-#: Batch's rule, quoted in errors: AWS Batch User Guide, "Compute environments for multi-node
-#: parallel jobs".
-_SPOT_REASON = (
-    "AWS Batch does not run multi-node parallel jobs on Spot: 'Multi-node parallel jobs aren't "
-    "supported on compute environments that use Spot Instances' (AWS Batch User Guide)"
-)
 _ONE_SUBNET_REASON = (
     "EFA traffic and cluster placement groups stay in one subnet / Availability Zone"
 )

@@ -393,7 +393,8 @@ def plan_placement(
     - a group passed is used (with ``placement=False`` it is an error);
     - a Capacity Block takes no group (AWS places the block);
     - a Capacity Reservation gets no new group: it serves only launches into the group it
-      was made in (EC2 User Guide, "Capacity Reservations in cluster placement groups");
+      was made in (EC2 User Guide, "Capacity Reservations in cluster placement groups"), so
+      ``placement=True`` without that group is an error;
     - otherwise a new cluster group when ``placement`` is True, or when it is None and
       ``default_on`` (which defaults to ``efa_enabled``).
     """
@@ -409,6 +410,14 @@ def plan_placement(
             "placement_group",
             group_label if group_given else placement,
             "none: AWS places a Capacity Block's instances itself",
+        )
+    if capacity.kind is CapacityKind.CAPACITY_RESERVATION and not group_given and placement:
+        v.add(
+            "placement",
+            True,
+            "the placement_group the Capacity Reservation was created in, or placement=None",
+            reason="a new placement group cannot use the reservation: it serves only launches "
+            "into its own group",
         )
     reservation_without_group = (
         capacity.kind is CapacityKind.CAPACITY_RESERVATION
@@ -568,9 +577,12 @@ def resolve_added_file_system(
     file_system: object,
     mount_point: str | None,
     existing: Sequence[SharedFileSystem],
+    mounted_together: Sequence[Sequence[SharedFileSystem]] | None = None,
 ) -> SharedFileSystem | None:
     """The argument of an ``add_file_system`` call as a :class:`SharedFileSystem` numbered
-    after ``existing``, with every mount point checked; None when a problem was recorded."""
+    after ``existing``, its mount point checked against each list of ``mounted_together``
+    (the file systems that share nodes with it; default: ``existing``); None when a problem
+    was recorded."""
     items: Sequence[Any] | Mapping[str, Any]
     if isinstance(file_system, SharedFileSystem):
         items = [
@@ -579,8 +591,9 @@ def resolve_added_file_system(
     else:
         items = [file_system] if mount_point is None else {mount_point: file_system}
     resolved = resolve_file_systems(v, "file_system", items, existing)
-    if resolved:
-        check_mount_points(v, "mount_point", [*existing, *resolved])
+    for together in [existing] if mounted_together is None else mounted_together:
+        if resolved:
+            check_mount_points(v, "mount_point", [*together, *resolved])
     return resolved[0] if resolved and not v.problems else None
 
 

@@ -545,3 +545,16 @@ def test_a_node_group_is_a_lustre_client_and_a_grantee() -> None:
     assert grant.success
     assert group.connections.security_groups == [cluster.security_group]
     assert group.grant_principal is group.role
+
+
+def test_groups_may_mount_their_own_file_systems_at_the_same_point() -> None:
+    stack, cluster = _cluster()
+    vpc = stack.node.find_child("Fabric").vpc  # type: ignore[attr-defined]
+    first = cluster.add_node_group("First", instance_types=["c5n.18xlarge"], max_nodes=2)
+    second = cluster.add_node_group("Second", instance_types=["c5n.18xlarge"], max_nodes=2)
+    first.add_file_system(efs.FileSystem(stack, "FirstData", vpc=vpc), mount_point="/data")
+    second.add_file_system(efs.FileSystem(stack, "SecondData", vpc=vpc), mount_point="/data")
+    shared = cluster.add_file_system(efs.FileSystem(stack, "Shared", vpc=vpc))
+    assert shared.mount_point not in ("/data",)
+    with pytest.raises(HpcValidationError, match="a different mount point per file system"):
+        cluster.add_file_system(efs.FileSystem(stack, "Clash", vpc=vpc), mount_point="/data")

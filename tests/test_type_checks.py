@@ -236,3 +236,10 @@ def test_a_whole_list_token_counts_as_a_token() -> None:
 
     assert is_token(cdk.Token.as_list(cdk.Fn.split(",", cdk.Aws.ACCOUNT_ID)))
     assert not is_token(["10.0.0.0/16"])
+
+
+def test_fails_when_placement_true_asks_a_reservation_for_a_new_group() -> None:
+    reservation = FleetCapacity.capacity_reservation(reservation_id="cr-0123456789abcdef0")
+    plan, problems = _placement(capacity=reservation, placement=True)
+    assert problems == ["placement"]
+    assert plan.reservation_without_group is False  # type: ignore[attr-defined]

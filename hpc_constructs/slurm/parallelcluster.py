@@ -423,7 +423,7 @@ def _warn(scope: Construct, plan: ClusterPlan) -> None:
             warn_launcher(
                 scope,
                 efa_disabled=res.efa_disabled,
-                mixed_types=len(res.specs) if res.placement.uses_group else 0,
+                mixed_types=len(res.specs) if res.placement.is_cluster else 0,
                 reservation_without_group=res.placement.reservation_without_group,
                 where=f"Compute resource {queue.name}/{res.name}: ",
             )

@@ -167,7 +167,8 @@ class PcsComputeNodeGroup(NodeLauncher):
     def _boot_commands(self) -> list[str]:
         """EFA check, the cluster's then the group's mounts, the cluster's then the group's
         own commands; rendered at synth so later ``add_*`` calls land in order."""
-        lines = ["set -euo pipefail"]
+        # The same shell options as every launcher's boot script (user commands run as-is).
+        lines = ["set -eo pipefail"]
         if self.plan.efa:
             lines += efa_boot_commands(self.plan.efa_check_spec)
         for item in [*self.cluster.file_systems, *self.file_systems]:
@@ -422,8 +423,17 @@ class PcsCluster(Construct):
         future), open its ports to the cluster security group and return the resolved
         :class:`~hpc_constructs.nodes.SharedFileSystem`."""
         v = Validator(self)
-        existing = [*self.file_systems, *(f for g in self.node_groups for f in g.file_systems)]
-        item = resolve_added_file_system(v, file_system, mount_point, existing)
+        # Numbered after every file system of the cluster and its groups (so a default never
+        # repeats one), but checked per group: two groups' own mounts never share a node.
+        group_only = [f for g in self.node_groups for f in g.file_systems]
+        item = resolve_added_file_system(
+            v,
+            file_system,
+            mount_point,
+            [*self.file_systems, *group_only],
+            [[*self.file_systems, *g.file_systems] for g in self.node_groups]
+            or [self.file_systems],
+        )
         v.raise_if_any()
         assert item is not None
         self._add_file_systems([item])
@@ -573,7 +583,7 @@ class PcsCluster(Construct):
         warn_launcher(
             group,
             efa_disabled=efa_disabled(efa_given, any(s.efa_supported for s in plan.specs)),
-            mixed_types=len(plan.specs) if plan.placement.uses_group else 0,
+            mixed_types=len(plan.specs) if plan.placement.is_cluster else 0,
             reservation_without_group=plan.placement.reservation_without_group,
         )
         self.node_groups.append(group)
