@@ -272,6 +272,20 @@ def volume_name(item: SharedFileSystem) -> str:
     return ("lustre" if item.is_lustre else "efs") + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
 
 
+def volume_name_rule(v: Validator, prop: str, items: Sequence[SharedFileSystem]) -> None:
+    """Batch volume names must differ within a container, and ``volume_name`` maps ``.``,
+    ``_`` and ``-`` alike (``/data.x`` and ``/data_x`` would collide at deploy time)."""
+    names = [volume_name(i) for i in items]
+    clashing = sorted({i.mount_point or "" for i in items if names.count(volume_name(i)) > 1})
+    v.require(
+        not clashing,
+        prop,
+        clashing,
+        "mount points whose Batch volume names differ (letters and digits; '.', '_' and '-' "
+        "read alike)",
+    )
+
+
 def node_range_rule(v: Validator, num_nodes: int, main_node: int, targets: Sequence[str]) -> None:
     """Batch's node-range rules (the node count itself is checked against ``max_nodes``)."""
     for problem in limits.node_range_problems(max(num_nodes, 1), main_node, list(targets)):
@@ -420,6 +434,7 @@ class BatchMultiNode(NodeLauncher):
         commands = user_data_commands(v, "user_data", user_data)
         shared = resolve_file_systems(v, "file_systems", file_systems)
         check_mount_points(v, "file_systems", shared)
+        volume_name_rule(v, "file_systems", shared)
         group_given, group_strategy, group_label = placement_group_facts(placement_group)
         props = BatchProps(
             instance_type=instance_type,
@@ -653,6 +668,8 @@ class BatchMultiNode(NodeLauncher):
         ``/fsx`` for Lustre, ``/shared`` for EFS, numbered after the first."""
         v = Validator(self)
         item = resolve_added_file_system(v, file_system, mount_point, self.file_systems)
+        if item is not None:
+            volume_name_rule(v, "mount_point", [*self.file_systems, item])
         v.raise_if_any()
         assert item is not None  # raise_if_any() raised otherwise
         allow_file_system_clients(item, self.connections)

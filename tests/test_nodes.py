@@ -293,3 +293,17 @@ def test_a_file_system_that_is_neither_lustre_nor_efs_is_refused() -> None:
     v = Validator("Stack/Fleet")
     assert resolve_file_systems(v, "file_systems", [FakeOntap()]) == []
     assert "file_systems" in props_of(v)
+
+
+def test_fails_when_two_batch_mount_points_give_one_volume_name() -> None:
+    from hpc_constructs.batch import volume_name_rule
+
+    v = Validator("Stack/Batch")
+    items = resolve_file_systems(v, "file_systems", {"/data.x": FakeEfs(), "/data_x": FakeEfs()})  # type: ignore[dict-item]
+    volume_name_rule(v, "file_systems", items)
+    assert [(p.prop, p.value) for p in v.problems] == [("file_systems", ["/data.x", "/data_x"])]
+    ok = Validator("Stack/Batch")
+    volume_name_rule(
+        ok, "file_systems", resolve_file_systems(ok, "file_systems", [FakeEfs(), FakeEfs()])
+    )  # type: ignore[list-item]
+    assert ok.problems == []
