@@ -268,7 +268,7 @@ def efa_only_command_rule(
 
 def volume_name(item: SharedFileSystem) -> str:
     """A Batch volume name (letters, digits, hyphens, underscores) for a mount point."""
-    path = item.mount_point or DEFAULT_MOUNT_POINT
+    path = item.path
     return ("lustre" if item.is_lustre else "efs") + re.sub(r"[^A-Za-z0-9]+", "-", path).rstrip("-")
 
 
@@ -318,7 +318,7 @@ def _merged(base: NodeRange, r: NodeRange) -> NodeRange:
 
 
 def _host_volume(item: SharedFileSystem) -> batch.EcsVolume:
-    path = item.mount_point or DEFAULT_MOUNT_POINT
+    path = item.path
     return batch.EcsVolume.host(
         name=volume_name(item), host_path=path, container_path=path, readonly=False
     )
@@ -647,7 +647,7 @@ class BatchMultiNode(NodeLauncher):
     @property
     def mount_points(self) -> dict[str, SharedFileSystem]:
         """Mount point -> shared file system, on the hosts and in every container."""
-        return {item.mount_point or DEFAULT_MOUNT_POINT: item for item in self.file_systems}
+        return {item.path: item for item in self.file_systems}
 
     @check_prop_types
     def add_user_data(self, *commands: str) -> None:

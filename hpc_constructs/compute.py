@@ -16,7 +16,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import IConstruct
 
-from hpc_constructs.capacity import CapacityKind, FleetCapacity
+from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     InstanceCatalog,
     InstanceSpec,
@@ -289,14 +289,3 @@ RESERVATION_PLACEMENT_WARNING = (
     "(ec2.PlacementGroup.from_placement_group_name), or acknowledge this warning if the "
     "reservation is not in a placement group."
 )
-
-
-def reservation_needs_its_placement_group(
-    capacity: FleetCapacity, placement_group: object | None, efa_enabled: bool
-) -> bool:
-    """True when an EFA launcher targets a reservation without naming its placement group."""
-    return (
-        capacity.kind is CapacityKind.CAPACITY_RESERVATION
-        and placement_group is None
-        and efa_enabled
-    )

@@ -23,7 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from hpc_constructs import limits, warning_ids
+from hpc_constructs import limits
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     DEFAULT_EFA_INTERFACE_TYPE,
@@ -122,7 +122,6 @@ def _construct_id(instance_type: str) -> str:
 
 
 #: Warning: several instance types share one cluster placement group.
-WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP = warning_ids.MIXED_TYPES_IN_PLACEMENT_GROUP
 
 _ONE_SUBNET_REASON = (
     "EFA traffic cannot cross subnets or AZs and an Auto Scaling group cannot "
@@ -1044,7 +1043,6 @@ def _scratch_volume_commands(vol: ScratchVolume) -> list[str]:
 
 
 __all__ = [
-    "WARNING_MIXED_TYPES_IN_PLACEMENT_GROUP",
     "EfaComputeFleet",
     "FleetPlan",
     "FleetProps",

@@ -25,10 +25,9 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IDependable
 
-from hpc_constructs import warning_ids
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
 from hpc_constructs.compute import RESERVATION_PLACEMENT_WARNING
-from hpc_constructs.errors import Problem, Validator, is_token, warn
+from hpc_constructs.errors import Validator, is_token, needs_concrete_value, warn
 from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
 
 #: NFS, the one port EFS clients use (Amazon EFS User Guide, "Using VPC security groups").
@@ -96,6 +95,13 @@ class SharedFileSystem:
     def is_lustre(self) -> bool:
         """Lustre (it has a DNS and a mount name); anything else is EFS."""
         return isinstance(self.file_system, LustreFileSystemLike)
+
+    @property
+    def path(self) -> str:
+        """The resolved mount point (launchers resolve defaults before using an item)."""
+        if self.mount_point is None:
+            raise ValueError("unresolved SharedFileSystem: pass it through resolve_file_systems")
+        return self.mount_point
 
     @property
     def kind(self) -> str:
@@ -237,7 +243,7 @@ def allow_file_system_clients(item: SharedFileSystem, clients: ec2.IConnectable)
 def mount_commands(item: SharedFileSystem) -> list[str]:
     """Shell lines that install the client (Amazon Linux 2023) and mount ``item`` at boot,
     through ``/etc/fstab`` with ``_netdev`` so the mount returns after a reboot."""
-    mount_point = item.mount_point or DEFAULT_LUSTRE_MOUNT_POINT
+    mount_point = item.path
     if item.is_lustre:
         assert isinstance(item.file_system, LustreFileSystemLike)
         return lustre_mount_commands(item.file_system, mount_point)
@@ -321,7 +327,7 @@ def check_node_counts(
         if value is None and prop == "desired_nodes":
             continue
         if is_token(value):
-            v.problems.append(_concrete_problem(v, prefix + prop, value))
+            needs_concrete_value(v, prefix + prop, value, "it sizes the plan")
             ok = False
         elif isinstance(value, bool) or not isinstance(value, int):
             v.add(prefix + prop, value, "an integer")
@@ -345,16 +351,6 @@ def check_node_counts(
             desired_nodes,
             f"between min_nodes ({min_nodes}) and max_nodes ({max_nodes})",
         )
-
-
-def _concrete_problem(v: Validator, prop: str, value: object) -> Problem:
-    return Problem(
-        v.path,
-        prop,
-        value,
-        "a concrete value",
-        reason="needs a concrete value at synth time (it sizes the plan); got a token",
-    )
 
 
 # --- placement ----------------------------------------------------------------------------
@@ -550,11 +546,6 @@ def stack_region(scope: IConstruct) -> str | None:
 
 # --- warnings shared by every launcher ----------------------------------------------------
 
-#: Kept for the fleet and Batch code that names them here; the registry is
-#: :mod:`hpc_constructs.warning_ids`.
-WARNING_EFA_DISABLED = warning_ids.EFA_DISABLED
-WARNING_RESERVATION_WITHOUT_PLACEMENT_GROUP = warning_ids.RESERVATION_WITHOUT_PLACEMENT_GROUP
-
 
 def placement_group_facts(
     group: ec2.IPlacementGroup | None,
@@ -568,7 +559,7 @@ def placement_group_facts(
 
 def efa_disabled(efa: bool | None, efa_capable: bool) -> bool:
     """True when ``efa=False`` turns EFA off on an EFA-capable type (warn
-    :data:`WARNING_EFA_DISABLED`)."""
+    :data:`hpc_constructs.warning_ids.EFA_DISABLED`)."""
     return efa is False and efa_capable
 
 

@@ -32,7 +32,6 @@ from constructs import IConstruct
 from hpc_constructs.lint import lint_text
 
 ROOT = Path(__file__).resolve().parent.parent
-RULES_DIR = ROOT / "hpc_constructs" / "cfn_lint_rules"
 CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
 
 #: The fixed environment every test stack uses; its AZs are pinned in cdk.json.

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 
+from hpc_constructs import warning_ids
 from hpc_constructs.batch import (
     BatchProps,
     efa_only_command_rule,
@@ -32,8 +33,6 @@ from hpc_constructs.fleet import (
     plan_layouts,
 )
 from hpc_constructs.nodes import (
-    WARNING_EFA_DISABLED,
-    WARNING_RESERVATION_WITHOUT_PLACEMENT_GROUP,
     SharedFileSystem,
     efa_disabled,
     resolve_added_file_system,
@@ -262,8 +261,10 @@ def test_subnet_rules_on_plain_facts() -> None:
 
 
 def test_warning_ids_and_the_efa_disabled_rule() -> None:
-    assert WARNING_EFA_DISABLED == "hpc-constructs:efaDisabled"
-    assert WARNING_RESERVATION_WITHOUT_PLACEMENT_GROUP.endswith("reservationWithoutPlacementGroup")
+    assert warning_ids.EFA_DISABLED == "hpc-constructs:efaDisabled"
+    assert warning_ids.RESERVATION_WITHOUT_PLACEMENT_GROUP.endswith(
+        "reservationWithoutPlacementGroup"
+    )
     assert efa_disabled(False, True)
     assert not efa_disabled(None, True)
     assert not efa_disabled(False, False)
