@@ -1,0 +1,37 @@
+"""Node boot: what a node does at every boot, as a plan (:mod:`.plan`) and as the scripts that
+do it (:mod:`.script`). Standard library only: the sandbox tests run the scripts without CDK.
+"""
+
+from hpc_constructs.boot.plan import (
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+    DEFAULT_IMDS_HOP_LIMIT,
+    GATE_KINDS,
+    INSTANCE_STORE_MOUNT_POINT,
+    LIFECYCLE_HOOK_NAME,
+    BootPlan,
+    GateKind,
+    MountStep,
+    ScratchStep,
+    gate_for,
+    heartbeat_timeout_rule,
+    imds_hop_limit_rule,
+)
+from hpc_constructs.boot.script import EFA_INSTALLER_URL, node_setup_script, user_data_script
+
+__all__ = [
+    "DEFAULT_HEARTBEAT_TIMEOUT_SECONDS",
+    "DEFAULT_IMDS_HOP_LIMIT",
+    "EFA_INSTALLER_URL",
+    "GATE_KINDS",
+    "INSTANCE_STORE_MOUNT_POINT",
+    "LIFECYCLE_HOOK_NAME",
+    "BootPlan",
+    "GateKind",
+    "MountStep",
+    "ScratchStep",
+    "gate_for",
+    "heartbeat_timeout_rule",
+    "imds_hop_limit_rule",
+    "node_setup_script",
+    "user_data_script",
+]
