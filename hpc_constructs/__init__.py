@@ -63,6 +63,11 @@ _EXPORTS: dict[str, str] = {
     "EfaInterfaceType": "catalog",
     "FleetPlan": "fleet",
     "BatchPlan": "batch",
+    "BatchGrid": "grid",
+    "GridJob": "grid",
+    "GridPlan": "grid",
+    "GridShare": "grid",
+    "InstanceRequirements": "grid",
     "LustrePlan": "lustre",
     "PcsCluster": "slurm",
     "PcsComputeNodeGroup": "slurm",
@@ -77,6 +82,7 @@ __all__ = [
     "PARALLELCLUSTER_ROLE_PATH",
     "PCS_ROLE_PATH",
     "PCS_SLURM_VERSIONS",
+    "BatchGrid",
     "BatchMultiNode",
     "BatchPlan",
     "CapacityKind",
@@ -94,9 +100,13 @@ __all__ = [
     "FabricEndpoint",
     "FleetCapacity",
     "FleetPlan",
+    "GridJob",
+    "GridPlan",
+    "GridShare",
     "HdfsNameNode",
     "HpcValidationError",
     "InstanceCatalog",
+    "InstanceRequirements",
     "InstanceSpec",
     "InstanceTypeCatalog",
     "LustreFileSystemLike",
@@ -162,6 +172,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
     )
     from hpc_constructs.errors import HpcValidationError, Problem
     from hpc_constructs.fleet import EfaComputeFleet, FleetPlan, ScratchVolume
+    from hpc_constructs.grid import BatchGrid, GridJob, GridPlan, GridShare, InstanceRequirements
     from hpc_constructs.ingest import (
         DataIngest,
         DataSyncDestination,

@@ -328,3 +328,66 @@ EBS_GP3_IOPS = (3_000, 80_000)
 EBS_GP3_MAX_IOPS_PER_GIB = 500
 EBS_GP3_THROUGHPUT_MIBPS = (125, 2_000)
 EBS_GP3_MAX_MIBPS_PER_IOPS = 0.25
+
+
+# --- AWS Batch array jobs, retries, queues and fair share -----------------------------------
+# Source: botocore batch service model 2016-08-10 (shipped with the pinned botocore):
+# SubmitJobRequest.arrayProperties ("The array size can be between 2 and 10,000"),
+# RetryStrategy.attempts ("between 1 and 10 attempts") and .evaluateOnExit ("up to 5 objects"),
+# RegisterJobDefinitionRequest.timeout ("The minimum value for the timeout is 60 seconds"; "If
+# a job is terminated due to a timeout, it isn't retried") and .schedulingPriority (0 to 9999),
+# CreateJobQueueRequest.computeEnvironmentOrder ("up to three compute environments"; EC2 and
+# Fargate environments can't be mixed; one architecture per queue), FairsharePolicy
+# (computeReservation 0 to 99, shareDecaySeconds up to 604800), ShareAttributes (weightFactor
+# 0.0001 to 999.9999; shareIdentifier up to 255 alphanumeric characters, optionally ending in
+# "*"; at most 500 share identifiers active in a job queue) and ResourceRequirement (the
+# Fargate VCPU/MEMORY pairs below).
+
+BATCH_ARRAY_SIZE = (2, 10_000)
+BATCH_RETRY_ATTEMPTS = (1, 10)
+BATCH_MAX_EVALUATE_ON_EXIT = 5
+BATCH_MIN_TIMEOUT_SECONDS = 60
+BATCH_MAX_COMPUTE_ENVIRONMENTS_PER_QUEUE = 3
+BATCH_SCHEDULING_PRIORITY = (0, 9_999)
+BATCH_FAIRSHARE_COMPUTE_RESERVATION = (0, 99)
+BATCH_FAIRSHARE_MAX_SHARE_DECAY_SECONDS = 604_800
+BATCH_FAIRSHARE_WEIGHT_FACTOR = (0.0001, 999.9999)
+BATCH_FAIRSHARE_MAX_SHARES = 500
+BATCH_SHARE_IDENTIFIER_MAX_CHARS = 255
+#: The status reason Batch gives a job whose Spot Instance was reclaimed (AWS Batch User Guide,
+#: "Automated job retries"; aws-cdk-lib's ``batch.Reason.SPOT_INSTANCE_RECLAIMED`` matches it).
+BATCH_SPOT_RECLAIMED_STATUS_REASON = "Host EC2*"
+
+#: Fargate memory (MiB) Batch accepts per vCPU value (botocore ResourceRequirement.value).
+BATCH_FARGATE_MEMORY_MIB: Mapping[float, tuple[int, ...]] = {
+    0.25: (512, 1024, 2048),
+    0.5: tuple(range(1024, 4097, 1024)),
+    1: tuple(range(2048, 8193, 1024)),
+    2: tuple(range(4096, 16385, 1024)),
+    4: tuple(range(8192, 30721, 1024)),
+    8: tuple(range(16384, 61441, 4096)),
+    16: tuple(range(32768, 122881, 8192)),
+    32: (61440, 122880, 249856),
+}
+
+
+def share_identifier_ok(identifier: str) -> bool:
+    """A fair-share identifier: 1 to 255 letters and digits, optionally ending in ``*``."""
+    body = identifier[:-1] if identifier.endswith("*") else identifier
+    return 0 < len(body) <= BATCH_SHARE_IDENTIFIER_MAX_CHARS and body.isascii() and body.isalnum()
+
+
+def overlapping_share_identifiers(identifiers: Sequence[str]) -> list[tuple[str, str]]:
+    """Pairs of identifiers a fair-share policy may not hold together: a prefix (``teamA*``)
+    covering another identifier (``teamA1``), or the same identifier twice."""
+    pairs: list[tuple[str, str]] = []
+    for i, first in enumerate(identifiers):
+        for second in identifiers[i + 1 :]:
+            a, b = first.rstrip("*"), second.rstrip("*")
+            if (
+                a == b
+                or (first.endswith("*") and b.startswith(a))
+                or (second.endswith("*") and a.startswith(b))
+            ):
+                pairs.append((first, second))
+    return pairs

@@ -30,6 +30,8 @@ PERSISTENT_WITHOUT_BACKUP: Final = PREFIX + "persistentWithoutBackup"
 DATA_REPOSITORY_KEY_NOT_GRANTED: Final = PREFIX + "dataRepositoryKeyNotGranted"
 #: A fabric without internet access that lacks the endpoints its nodes need.
 ISOLATED_WITHOUT_ENDPOINTS: Final = PREFIX + "isolatedWithoutEndpoints"
+#: A Spot pool of one instance family (BatchGrid): when that family runs short, every task waits.
+SINGLE_FAMILY_SPOT_POOL: Final = PREFIX + "singleFamilySpotPool"
 
 #: Every id above.
 ALL: Final[frozenset[str]] = frozenset(
