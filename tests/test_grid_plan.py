@@ -32,9 +32,7 @@ def grid(v: Validator | None = None, **kwargs: object) -> GridPlan:
     types = kwargs.pop("instance_types", None)
     req = kwargs.pop("requirements", None)
     props = GridProps(**{"max_vcpus": 1024, **kwargs})  # type: ignore[arg-type]
-    plan = plan_grid(
-        v, props, instance_types=types, requirements=req, region=REGION, zones=ZONES
-    )  # type: ignore[arg-type]
+    plan = plan_grid(v, props, instance_types=types, requirements=req, region=REGION, zones=ZONES)  # type: ignore[arg-type]
     v.raise_if_any()
     assert plan is not None
     return plan
@@ -80,7 +78,9 @@ def test_pool_meets_the_requirements() -> None:
         assert 4 <= spec.vcpus <= 32
         assert 2 <= spec.memory_mib / 1024 / spec.vcpus <= 4
         assert spec.architecture == "x86_64"
-        assert spec.gpus == 0 and not spec.burstable and spec.current_generation
+        assert spec.gpus == 0
+        assert not spec.burstable
+        assert spec.current_generation
         assert not spec.instance_type.endswith(".metal")
         assert "-flex" not in spec.instance_type
     assert len({family_of(s.instance_type) for s in pool}) == len(pool)
@@ -91,7 +91,8 @@ def test_gpu_pool_has_nvidia_gpus_with_enough_memory() -> None:
     pool = select_pool(req, REGION)
     assert len({family_of(s.instance_type) for s in pool}) >= 3
     for spec in pool:
-        assert spec.gpus >= 1 and spec.gpu_manufacturer == "NVIDIA"
+        assert spec.gpus >= 1
+        assert spec.gpu_manufacturer == "NVIDIA"
         assert spec.gpu_memory_mib / spec.gpus >= 20 * 1024
         assert family_of(spec.instance_type).startswith("g")  # training p-types opt-in
 
@@ -113,7 +114,8 @@ def test_family_order_prefers_difference_then_newer_generations() -> None:
     assert order[0] == "c7i"  # newest
     assert order[1] in ("m6i", "r6a")  # another class, generation and processor
     assert order[-1] == "c6id"  # specialised variants last
-    assert generation_of("c6id.large") == 6 and family_of("c6id.large") == "c6id"
+    assert generation_of("c6id.large") == 6
+    assert family_of("c6id.large") == "c6id"
 
 
 def test_pool_selection_is_deterministic() -> None:
@@ -132,7 +134,8 @@ def test_on_demand_fallback_is_a_quarter_and_spot_share_follows() -> None:
     assert plan.spot_share == pytest.approx(0.8)
     assert grid(on_demand_fallback=False).spot_share == 1.0
     only_od = grid(spot=False)
-    assert only_od.on_demand_max_vcpus == 1024 and only_od.spot_share == 0.0
+    assert only_od.on_demand_max_vcpus == 1024
+    assert only_od.spot_share == 0.0
 
 
 def test_fallback_is_at_least_the_largest_type() -> None:
@@ -169,7 +172,9 @@ def test_fails_with_both_instance_types_and_requirements() -> None:
 
 def test_fails_when_no_type_meets_the_requirements() -> None:
     v = Validator("Stack/Grid")
-    req = InstanceRequirements(max_vcpus=2, min_memory_per_vcpu_gib=64, max_memory_per_vcpu_gib=None)
+    req = InstanceRequirements(
+        max_vcpus=2, min_memory_per_vcpu_gib=64, max_memory_per_vcpu_gib=None
+    )
     plan_grid(v, GridProps(max_vcpus=64), requirements=req, region=REGION)
     assert "no type in the instance catalog meets them" in problems(v)
 
@@ -188,8 +193,9 @@ def test_fails_on_bad_capacity_props() -> None:
     assert "Stack/Grid: max_vcpus=0 is not valid; allowed: 1 or more" in text
     assert "min_vcpus=-1" in text
     assert "spot_bid_percentage=120" in text
-    assert "on_demand_max_vcpus=1 is not valid; allowed: at least the largest type's vCPUs (16)" in (
-        text
+    assert (
+        "on_demand_max_vcpus=1 is not valid; allowed: at least the largest type's vCPUs (16)"
+        in (text)
     )
 
 
@@ -277,7 +283,8 @@ def test_fails_on_bad_retries_timeouts_priorities_and_fractional_ec2_vcpus() -> 
     v, _ = job(grid(), retry_attempts=11, timeout_seconds=30, scheduling_priority=10_000, vcpus=1.5)
     text = problems(v)
     assert "retry_attempts=11 is not valid; allowed: 1 to 10" in text
-    assert "timeout='30 seconds'" in text and "at least 60 seconds" in text
+    assert "timeout='30 seconds'" in text
+    assert "at least 60 seconds" in text
     assert "scheduling_priority=10000" in text
     assert "vcpus=1.5" in text
 
@@ -285,7 +292,8 @@ def test_fails_on_bad_retries_timeouts_priorities_and_fractional_ec2_vcpus() -> 
 def test_fargate_jobs_take_fargate_sizes_and_need_the_fargate_queue() -> None:
     plan = grid(fargate_max_vcpus=64)
     v, result = job(plan, fargate=True, vcpus=0.5, memory_mib=1024)
-    assert not v.problems and result is not None
+    assert not v.problems
+    assert result is not None
     v, _ = job(plan, fargate=True, vcpus=1, memory_mib=1024)
     assert "one of 2048, 3072, 4096, 5120, 6144, 7168, 8192 MiB for 1 vCPU on Fargate" in (
         problems(v)
@@ -297,8 +305,10 @@ def test_fargate_jobs_take_fargate_sizes_and_need_the_fargate_queue() -> None:
 def test_fargate_memory_table_matches_the_batch_api() -> None:
     table = limits.BATCH_FARGATE_MEMORY_MIB
     assert table[0.25] == (512, 1024, 2048)
-    assert table[4][0] == 8192 and table[4][-1] == 30720
-    assert table[16][-1] == 122880 and table[32] == (61440, 122880, 249856)
+    assert table[4][0] == 8192
+    assert table[4][-1] == 30720
+    assert table[16][-1] == 122880
+    assert table[32] == (61440, 122880, 249856)
 
 
 def test_catalog_is_the_source_of_every_type() -> None:
