@@ -20,6 +20,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from hpc_constructs import limits
+from hpc_constructs.boot import (
+    DEFAULT_IMDS_HOP_LIMIT,
+    BootPlan,
+    MountStep,
+    gate_for,
+    imds_hop_limit_rule,
+    user_data_script,
+)
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import InstanceSpec, efa_device_paths, plan_efa_interfaces
 from hpc_constructs.compute import (
@@ -35,7 +43,6 @@ from hpc_constructs.compute import (
 )
 from hpc_constructs.efa import (
     create_efa_security_group,
-    efa_boot_commands,
     efa_launch_template,
     launch_template_interfaces,
 )
@@ -54,8 +61,8 @@ from hpc_constructs.nodes import (
     check_node_counts,
     efa_disabled,
     lazy_text,
-    mount_commands,
     mount_dependables,
+    mount_step,
     placement_group_facts,
     plan_placement,
     resolve_added_file_system,
@@ -124,6 +131,9 @@ class BatchProps:
     group_label: str | None = None
     root_volume_size_gib: int = 100
     job_queue_priority: int = 1
+    install_efa_software: bool = True
+    health_gate: bool = True
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,9 @@ class BatchPlan:
     min_nodes: int
     max_nodes: int
     warn_efa_disabled: bool
+    install_efa_software: bool = True
+    health_gate: bool = True
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
 
     @property
     def max_vcpus(self) -> int:
@@ -218,6 +231,7 @@ def plan_batch(
     )
     v.in_range("root_volume_size_gib", props.root_volume_size_gib, 30, 16_384, "GiB")
     v.in_range("job_queue_priority", props.job_queue_priority, 0, 1000)
+    imds_hop_limit_rule(v, props.imds_hop_limit)
     if not specs:
         return None
     spec = specs[0]
@@ -236,6 +250,24 @@ def plan_batch(
         min_nodes=props.min_nodes,
         max_nodes=props.max_nodes,
         warn_efa_disabled=efa_disabled(props.efa, spec.efa_supported),
+        install_efa_software=props.install_efa_software,
+        health_gate=props.health_gate,
+        imds_hop_limit=props.imds_hop_limit,
+    )
+
+
+def batch_boot_plan(plan: BatchPlan, mounts: Sequence[MountStep] = ()) -> BootPlan:
+    """What a Batch node does at every boot: the EFA check (and install), the file systems;
+    the ECS agent waits for them (a drop-in on ``ecs.service``) and a node that fails them
+    keeps the agent stopped and powers off (unless ``health_gate=False``)."""
+    return BootPlan(
+        launcher="BatchMultiNode",
+        instance_type=plan.spec.instance_type,
+        efa_devices=len(efa_device_paths(plan.spec)) if plan.efa_enabled else 0,
+        install_efa=plan.install_efa_software,
+        mounts=tuple(mounts),
+        gate=gate_for("ecs", plan.health_gate),
+        required_by=("ecs",) if plan.health_gate else (),
     )
 
 
@@ -394,6 +426,13 @@ class BatchMultiNode(NodeLauncher):
         Default: - True.
     :param root_volume_size_gib: encrypted gp3 root volume, which also holds container images.
         Default: - 100.
+    :param health_gate: keep a node whose boot set-up or ``add_user_data`` commands fail
+        out of service: the ECS agent waits for the set-up (``ecs.service`` requires
+        ``hpc-node-setup.service``) and a failed node masks it and powers off (the launch
+        template terminates on shutdown), so Batch replaces it. ``False``: the failure is
+        only logged. Default: - ``True``.
+    :param imds_hop_limit: IMDSv2 PUT response hop limit (1-64). Jobs get their job role from
+        the ECS agent, not from instance metadata, so 1 suffices. Default: - 1.
     :param security_group: the nodes' security group; with EFA, rules allowing all traffic to
         and from itself are added to it. Default: - a new group that has them (plus HTTPS
         egress).
@@ -426,6 +465,8 @@ class BatchMultiNode(NodeLauncher):
         security_group: ec2.ISecurityGroup | None = None,
         role: iam.IRole | None = None,
         job_queue_priority: int = 1,
+        health_gate: bool = True,
+        imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
@@ -448,6 +489,9 @@ class BatchMultiNode(NodeLauncher):
             group_label=group_label,
             root_volume_size_gib=root_volume_size_gib,
             job_queue_priority=job_queue_priority,
+            install_efa_software=install_efa_software,
+            health_gate=health_gate,
+            imds_hop_limit=imds_hop_limit,
         )
         facts = subnet_facts(selected) if selected is not None else None
         plan = plan_batch(v, props, region=stack_region(self), subnets=facts)
@@ -456,7 +500,7 @@ class BatchMultiNode(NodeLauncher):
         assert selection is not None
         self._render_facts(plan)
         self._render_network(vpc, security_group, placement_group, shared)
-        self._render_launch_template(root_volume_size_gib, install_efa_software)
+        self._render_launch_template(root_volume_size_gib)
         self._render_compute_environment(vpc, selection, machine_image, role)
         self._render_queue(job_queue_priority)
         for item in shared:
@@ -522,16 +566,15 @@ class BatchMultiNode(NodeLauncher):
         #: The nodes' placement group (None for a Capacity Block or ``placement=False``).
         self.placement_group: ec2.IPlacementGroup | None = placement_group
 
-    def _render_launch_template(self, root_volume_size_gib: int, install_efa: bool) -> None:
+    def _render_launch_template(self, root_volume_size_gib: int) -> None:
         # Batch requires MIME multi-part user data in launch templates; the shell part is
-        # exposed as ``user_data`` (``add_user_data`` appends to it).
+        # exposed as ``user_data``. Rendered at synth time, so file systems and commands added
+        # later are part of it; ``add_user_data`` commands run once, after the set-up.
+        self._user_commands: list[str] = []
         self.user_data = ec2.UserData.for_linux()
         multipart = ec2.MultipartUserData()
         multipart.add_user_data_part(self.user_data, ec2.MultipartBody.SHELL_SCRIPT, True)
-        # Rendered at synth time, so file systems added later mount before user commands.
-        self.user_data.add_commands(
-            "set -eo pipefail", lazy_text(lambda: "\n".join(self._boot_commands(install_efa)))
-        )
+        self.user_data.add_commands(lazy_text(lambda: "\n".join(self._boot_lines())))
         spec = self.instance_spec
         self.launch_template = efa_launch_template(
             self,
@@ -544,21 +587,16 @@ class BatchMultiNode(NodeLauncher):
             else None,
             user_data=multipart,
             http_endpoint=True,
+            imds_hop_limit=self.plan.imds_hop_limit,
         )
 
-    def _boot_commands(self, install_efa: bool) -> list[str]:
-        # The ECS agent starts after cloud-init whether or not this script succeeds: on any
-        # failed step (a mount, the EFA check) stop it from registering, so Batch does not
-        # place jobs on a node without its file systems or EFA devices.
-        lines = [
-            'trap \'rc=$?; if [ "$rc" -ne 0 ]; then echo "hpc-constructs boot failed ($rc): '
-            "ECS agent disabled\" >&2; systemctl disable --now --no-block ecs; fi' EXIT"
-        ]
-        for item in self.file_systems:
-            lines += mount_commands(item)
-        if self.efa_enabled:
-            lines += efa_boot_commands(self.instance_spec, install=install_efa)
-        return lines
+    @property
+    def boot_plan(self) -> BootPlan:
+        """What every node does at boot (read at synth time, after every ``add_*`` call)."""
+        return batch_boot_plan(self.plan, [mount_step(item) for item in self.file_systems])
+
+    def _boot_lines(self) -> list[str]:
+        return user_data_script(self.boot_plan, self._user_commands)
 
     def _render_compute_environment(
         self,
@@ -651,13 +689,13 @@ class BatchMultiNode(NodeLauncher):
 
     @check_prop_types
     def add_user_data(self, *commands: str) -> None:
-        """Append shell commands to every node's boot, after the construct's own steps (same
-        as ``user_data.add_commands``)."""
+        """Append shell commands to every node's first boot: they run once, after the set-up
+        succeeded, and a failure keeps the node out of service like a failed set-up
+        (``user_data.add_commands`` appends raw lines after the set-up, without the gate)."""
         v = Validator(self)
         lines = user_data_commands(v, "commands", list(commands))
         v.raise_if_any()
-        if lines:
-            self.user_data.add_commands(*lines)
+        self._user_commands.extend(lines)
 
     @check_prop_types
     def add_file_system(

@@ -1,6 +1,6 @@
 """Launch-template pieces every EFA construct shares: the launch template itself, its interface
-list, the self-referencing security group and the boot-time install/verification of the EFA
-software.
+list and the self-referencing security group (the boot-time EFA install and checks are
+:mod:`hpc_constructs.boot`'s).
 
 ``EfaComputeFleet``, ``BatchMultiNode`` and the Slurm constructs all build their launch
 templates from these, so one instance type gets one layout everywhere.
@@ -8,7 +8,6 @@ templates from these, so one instance type gets one layout everywhere.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,11 +15,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from hpc_constructs.boot import DEFAULT_IMDS_HOP_LIMIT
 from hpc_constructs.capacity import FleetCapacity
-from hpc_constructs.catalog import EfaInterface, InstanceSpec, efa_device_paths
-
-#: Where the EFA installer is published (EC2 User Guide, "Get started with EFA and MPI", step 3).
-EFA_INSTALLER_URL = "https://efa-installer.amazonaws.com/aws-efa-installer-latest.tar.gz"
+from hpc_constructs.catalog import EfaInterface
 
 
 def create_efa_security_group(
@@ -113,11 +110,15 @@ def efa_launch_template(
     detailed_monitoring: bool | None = None,
     http_endpoint: bool | None = None,
     market_options: bool = True,
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
 ) -> ec2.LaunchTemplate:
     """The L2 launch template of EFA nodes, with the settings every construct shares.
 
-    IMDSv2 is required with a hop limit of 2 (containers reach IMDS through the Docker bridge,
-    one hop more than the host); the root volume is encrypted gp3, deleted with the instance.
+    IMDSv2 is required with a hop limit of ``imds_hop_limit`` (default 1: a container on a
+    bridge network, one hop further than the host, cannot read the node role's credentials);
+    a shutdown from inside the node terminates it (a node that fails its boot checks powers
+    off, and its service replaces it); the root volume is encrypted gp3, deleted with the
+    instance.
     ``interfaces`` (from :func:`launch_template_interfaces`) are set with
     :func:`apply_interfaces`; ``None`` keeps the L2's single default interface. The purchase
     option's ``LaunchTemplateData`` overrides follow (reservation targeting, the Capacity Block
@@ -140,7 +141,8 @@ def efa_launch_template(
         detailed_monitoring=detailed_monitoring,
         http_endpoint=http_endpoint,
         http_tokens=ec2.LaunchTemplateHttpTokens.REQUIRED,
-        http_put_response_hop_limit=2,
+        http_put_response_hop_limit=imds_hop_limit,
+        instance_initiated_shutdown_behavior=ec2.InstanceInitiatedShutdownBehavior.TERMINATE,
         block_devices=[
             ec2.BlockDevice(
                 device_name=root_device_name,
@@ -166,33 +168,3 @@ def efa_launch_template(
             continue
         cfn.add_property_override(f"LaunchTemplateData.{key}", value)
     return template
-
-
-def efa_boot_commands(spec: InstanceSpec, *, install: bool = True) -> list[str]:
-    """Shell lines that install (optional) and verify the EFA software at boot.
-
-    Verification fails the boot script when libfabric does not see the EFA provider or when
-    fewer ``/dev/infiniband/uverbs*`` devices exist than the instance type has EFA interfaces,
-    so a mis-built node is visible in its console log instead of silently falling back to TCP.
-    """
-    expected = len(efa_device_paths(spec))
-    lines = ["# Elastic Fabric Adapter software (hpc-constructs)"]
-    if install:
-        lines += [
-            "if [ ! -x /opt/amazon/efa/bin/fi_info ]; then",
-            '  work=$(mktemp -d) && cd "$work"',
-            f"  curl -fsSL --retry 5 -o efa.tar.gz {shlex.quote(EFA_INSTALLER_URL)}",
-            "  tar -xzf efa.tar.gz && cd aws-efa-installer && ./efa_installer.sh -y",
-            '  cd / && rm -rf "$work"',
-            "fi",
-        ]
-    lines += [
-        "/opt/amazon/efa/bin/fi_info -p efa -t FI_EP_RDM >/dev/null "
-        "|| { echo 'EFA provider not available' >&2; exit 1; }",
-        # `|| true`: under `set -o pipefail` a failing `ls` (no devices at all) would otherwise
-        # end the script here, without the message below.
-        f"found=$( (ls /dev/infiniband/uverbs* 2>/dev/null || true) | wc -l); "
-        f'if [ "$found" -lt {expected} ]; '
-        f'then echo "expected {expected} EFA devices, found $found" >&2; exit 1; fi',
-    ]
-    return lines

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -24,12 +23,26 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from hpc_constructs import limits
+from hpc_constructs.boot import (
+    DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
+    DEFAULT_IMDS_HOP_LIMIT,
+    INSTANCE_STORE_MOUNT_POINT,
+    LIFECYCLE_HOOK_NAME,
+    BootPlan,
+    MountStep,
+    ScratchStep,
+    gate_for,
+    heartbeat_timeout_rule,
+    imds_hop_limit_rule,
+    user_data_script,
+)
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     DEFAULT_EFA_INTERFACE_TYPE,
     EfaInterface,
     EfaInterfaceType,
     InstanceSpec,
+    efa_device_paths,
     plan_efa_interfaces,
 )
 from hpc_constructs.compute import (
@@ -47,7 +60,6 @@ from hpc_constructs.compute import (
 )
 from hpc_constructs.efa import (
     create_efa_security_group,
-    efa_boot_commands,
     efa_launch_template,
     launch_template_interfaces,
 )
@@ -66,8 +78,8 @@ from hpc_constructs.nodes import (
     check_node_counts,
     efa_disabled,
     lazy_text,
-    mount_commands,
     mount_dependables,
+    mount_step,
     placement_group_facts,
     plan_placement,
     resolve_added_file_system,
@@ -84,11 +96,10 @@ from hpc_constructs.nodes import (
 GPU_AMI_PARAMETER = "/aws/service/deeplearning/ami/{arch}/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"
 #: The DLAMI's root snapshot is 75 GiB; a smaller root volume fails to launch.
 GPU_AMI_MIN_ROOT_GIB = 75
-#: Where the NVMe instance store is assembled and mounted.
-INSTANCE_STORE_MOUNT_POINT = "/scratch/local"
-#: Model string EC2 reports for NVMe instance-store devices (EBS volumes report
-#: "Amazon Elastic Block Store"), EC2 User Guide "Instance store volumes / NVMe".
-INSTANCE_STORE_MODEL = "Amazon EC2 NVMe Instance Storage"
+
+#: Tag on everything a fleet creates (its construct path); the health gate's policy names the
+#: fleet's group by it.
+FLEET_TAG = "hpc-constructs:fleet"
 
 _ABSOLUTE_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$")
 _DEVICE_NAME = re.compile(r"^/dev/(sd[f-p]|xvd[f-p])$")
@@ -153,6 +164,9 @@ class FleetProps:
     scratch_volume: ScratchVolume | None = None
     security_group_given: bool = False
     allow_all_outbound: bool | None = None
+    health_gate: bool = True
+    health_gate_timeout_seconds: int = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,9 @@ class FleetPlan:
     layouts: tuple[LaunchTemplateLayout, ...]
     warn_efa_disabled: bool
     warn_mixed_types: bool
+    health_gate: bool = True
+    health_gate_timeout_seconds: int = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -346,6 +363,8 @@ def plan_fleet(
     if props.scratch_volume is not None:
         scratch_volume_rule(v, props.scratch_volume)
     security_group_rule(v, props.security_group_given, props.allow_all_outbound)
+    heartbeat_timeout_rule(v, props.health_gate_timeout_seconds)
+    imds_hop_limit_rule(v, props.imds_hop_limit)
     if v.problems or architecture is None:
         return None
     return FleetPlan(
@@ -364,6 +383,9 @@ def plan_fleet(
         layouts=plan_layouts(specs, plans, efa_enabled),
         warn_efa_disabled=efa_disabled(props.efa, any(s.efa_supported for s in specs)),
         warn_mixed_types=placement.is_cluster and len(specs) > 1,
+        health_gate=props.health_gate,
+        health_gate_timeout_seconds=props.health_gate_timeout_seconds,
+        imds_hop_limit=props.imds_hop_limit,
     )
 
 
@@ -371,34 +393,32 @@ def plan_interface_type(value: str) -> EfaInterfaceType:
     return "efa" if value == "efa" else "efa-only"
 
 
-def boot_script(
-    spec: InstanceSpec,
-    *,
-    efa_enabled: bool,
-    install_efa: bool,
-    scratch: ScratchVolume | None,
-    mount_commands: Sequence[str] = (),
-    user_commands: Sequence[str] = (),
-) -> str:
-    """A node's boot script: EFA, instance store, scratch volume, file systems, then the
-    user's commands, stopping at the first failed step."""
-    lines = [
-        "#!/bin/bash",
-        f"# hpc-constructs EfaComputeFleet boot script ({spec.instance_type})",
-        # Stop at the first failed step (a failed Lustre mount, RAID or EFA check) instead
-        # of running the user's commands on a half-built node.
-        "set -eo pipefail",
-        "exec > >(tee -a /var/log/hpc-constructs-boot.log) 2>&1",
-    ]
-    if efa_enabled:
-        lines += efa_boot_commands(spec, install=install_efa)
-    if spec.nvme_disk_count > 0:
-        lines += _instance_store_commands(spec.nvme_disk_count)
-    if scratch is not None:
-        lines += _scratch_volume_commands(scratch)
-    lines += mount_commands
-    lines += user_commands
-    return "\n".join(lines) + "\n"
+def fleet_boot_plan(
+    plan: FleetPlan, spec: InstanceSpec, mounts: Sequence[MountStep] = ()
+) -> BootPlan:
+    """What a fleet node of type ``spec`` does at every boot: the EFA check (and install
+    unless the image ships the software), the instance store, the scratch volume, the file
+    systems; then the launch lifecycle hook (unless ``health_gate=False``)."""
+    vol = plan.scratch_volume
+    scratch = (
+        None
+        if vol is None
+        else ScratchStep(
+            vol.device_name,
+            vol.mount_point,
+            f"EBS scratch volume ({vol.volume_type}, {vol.size_gib} GiB)",
+        )
+    )
+    return BootPlan(
+        launcher="EfaComputeFleet",
+        instance_type=spec.instance_type,
+        efa_devices=len(efa_device_paths(spec)) if plan.efa_enabled else 0,
+        install_efa=plan.install_efa,
+        instance_store_disks=spec.nvme_disk_count,
+        scratch=scratch,
+        mounts=tuple(mounts),
+        gate=gate_for("lifecycle-hook", plan.health_gate),
+    )
 
 
 # --- the construct: renders the plan ------------------------------------------------------
@@ -410,9 +430,15 @@ class EfaComputeFleet(NodeLauncher):
     Every node gets one EFA interface per EFA-capable network card (the catalog's layout:
     32 on p5.48xlarge, 2 on hpc7a.96xlarge, 1 on c5n.18xlarge), all in the one subnet of
     ``vpc_subnets``, in one cluster placement group, behind a security group that allows all
-    traffic to and from itself. IMDSv2 is required (hop limit 2 so containers reach it),
-    detailed monitoring is on, root and scratch volumes are encrypted, and no node gets a
-    public IP.
+    traffic to and from itself. IMDSv2 is required (hop limit 1), detailed monitoring is on,
+    root and scratch volumes are encrypted, and no node gets a public IP.
+
+    Every boot runs the node set-up (:mod:`hpc_constructs.boot`, installed as
+    ``hpc-node-setup.service``): EFA devices and provider, the instance store striped at
+    ``/scratch/local`` (re-created after a stop/start), the scratch volume, the file systems.
+    A launch lifecycle hook keeps each new node out of service until the set-up and the user
+    commands succeed (CONTINUE); a node that fails is abandoned and replaced, and a node whose
+    set-up fails on a later boot marks itself Unhealthy.
 
     The fleet is ``ec2.IConnectable`` and ``iam.IGrantable``: ``bucket.grant_read(fleet)``,
     ``fleet.connections.allow_from(other, port)``, ``LustreScratch.allow_clients(fleet)``.
@@ -468,6 +494,14 @@ class EfaComputeFleet(NodeLauncher):
     :param termination_policies: Default: - ``OLDEST_LAUNCH_TEMPLATE`` then
         ``NEWEST_INSTANCE``: scale-in first removes nodes on an outdated configuration, then
         the newest nodes, which are the least likely to be running long jobs.
+    :param health_gate: keep new nodes out of service until their boot checks pass (a launch
+        lifecycle hook). ``False``: no hook; a failed boot is only logged and the node stays
+        in service. Default: - ``True``.
+    :param health_gate_timeout: how long a node may take to boot before Auto Scaling
+        abandons it (30 seconds to 2 hours). Default: - 30 minutes.
+    :param imds_hop_limit: IMDSv2 PUT response hop limit (1-64). Raise it to 2 only when a
+        container on a bridge network must read this node's instance metadata and role.
+        Default: - 1.
     """
 
     @check_prop_types
@@ -501,6 +535,9 @@ class EfaComputeFleet(NodeLauncher):
         notification_topic: sns.ITopic | None = None,
         update_policy: autoscaling.UpdatePolicy | None = None,
         termination_policies: Sequence[autoscaling.TerminationPolicy] | None = None,
+        health_gate: bool = True,
+        health_gate_timeout: cdk.Duration | None = None,
+        imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
@@ -527,6 +564,9 @@ class EfaComputeFleet(NodeLauncher):
             scratch_volume=scratch_volume,
             security_group_given=security_group is not None,
             allow_all_outbound=allow_all_outbound,
+            health_gate=health_gate,
+            health_gate_timeout_seconds=_seconds(health_gate_timeout),
+            imds_hop_limit=imds_hop_limit,
         )
         facts = subnet_facts(selected) if selected is not None else None
         plan = plan_fleet(v, props, region=stack_region(self), subnets=facts)
@@ -539,6 +579,7 @@ class EfaComputeFleet(NodeLauncher):
         self._render_launch_templates(root_volume_size_gib, root_device_name, key_pair)
         self._render_notifications(notification_topic)
         self._render_group(vpc, selection, update_policy, termination_policies)
+        self._render_health_gate()
         self._render_interruption_rules(interruption_target)
         for item in shared:
             self._attach_file_system(item)
@@ -565,7 +606,7 @@ class EfaComputeFleet(NodeLauncher):
         subnets = list(selected.subnets) if selected is not None else []
         self.subnet: ec2.ISubnet | None = subnets[0] if len(subnets) == 1 else None
         self.file_systems: list[SharedFileSystem] = []
-        self._mount_commands: list[str] = []
+        self._mounts: list[MountStep] = []
         warn_launcher(
             self,
             efa_disabled=plan.warn_efa_disabled,
@@ -646,6 +687,7 @@ class EfaComputeFleet(NodeLauncher):
                 key_pair=key_pair,
                 placement_group=self.placement_group,
                 detailed_monitoring=True,
+                imds_hop_limit=self.plan.imds_hop_limit,
             )
             for instance_type in layout.instance_types:
                 self.launch_templates[instance_type] = template
@@ -753,7 +795,58 @@ class EfaComputeFleet(NodeLauncher):
                     "encrypts all of its EBS volumes (root and scratch, Encrypted: true).",
                 )
             )
-        cdk.Tags.of(self).add("hpc-constructs:fleet", self.node.path)
+        cdk.Tags.of(self).add(FLEET_TAG, self.node.path)
+
+    def _render_health_gate(self) -> None:
+        """The launch lifecycle hook that keeps a node out of service until its boot checks
+        pass, and the node's permission to end it (or mark itself Unhealthy later)."""
+        self.lifecycle_hook_name: str | None = None
+        if not self.plan.health_gate:
+            return
+        self.lifecycle_hook_name = LIFECYCLE_HOOK_NAME
+        # L1: the L2's add_lifecycle_hook() makes a separate AWS::AutoScaling::LifecycleHook,
+        # which does not exist yet for the nodes the group launches when it is created.
+        self.cfn_auto_scaling_group.lifecycle_hook_specification_list = [
+            autoscaling.CfnAutoScalingGroup.LifecycleHookSpecificationProperty(
+                lifecycle_hook_name=LIFECYCLE_HOOK_NAME,
+                lifecycle_transition="autoscaling:EC2_INSTANCE_LAUNCHING",
+                heartbeat_timeout=self.plan.health_gate_timeout_seconds,
+                default_result="ABANDON",
+            )
+        ]
+        # The node finds its group by describing itself (no reference from the user data to
+        # the group: the group depends on the launch template); the group is named by its
+        # tag, so the role needs no reference to it either.
+        policy = iam.Policy(
+            self,
+            "HealthGatePolicy",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["autoscaling:DescribeAutoScalingInstances"], resources=["*"]
+                ),
+                iam.PolicyStatement(
+                    actions=[
+                        "autoscaling:CompleteLifecycleAction",
+                        "autoscaling:SetInstanceHealth",
+                    ],
+                    resources=["*"],
+                    conditions={
+                        "StringEquals": {f"autoscaling:ResourceTag/{FLEET_TAG}": self.node.path}
+                    },
+                ),
+            ],
+        )
+        policy.attach_to_role(self.role)
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Health gate: DescribeAutoScalingInstances has no resource-level "
+                "permissions (Service Authorization Reference); CompleteLifecycleAction and "
+                "SetInstanceHealth are limited by an autoscaling:ResourceTag condition to "
+                "this fleet's own group (the EC2 Auto Scaling guide's 'Tags for security' "
+                "pattern), which the role cannot name without a circular reference.",
+            )
+        )
 
     def _render_interruption_rules(self, interruption_target: events.IRuleTarget | None) -> None:
         self.interruption_rules: list[events.Rule] = []
@@ -835,20 +928,29 @@ class EfaComputeFleet(NodeLauncher):
 
     def _attach_file_system(self, item: SharedFileSystem) -> None:
         allow_file_system_clients(item, self.connections)
-        self._mount_commands.extend(mount_commands(item))
+        self._mounts.append(mount_step(item))
         self.file_systems.append(item)
         for dependable in mount_dependables(item):
             self.auto_scaling_group.node.add_dependency(dependable)
 
     def _boot_script(self, spec: InstanceSpec) -> str:
-        return boot_script(
-            spec,
-            efa_enabled=self.efa_enabled,
-            install_efa=self.plan.install_efa,
-            scratch=self.plan.scratch_volume,
-            mount_commands=self._mount_commands,
-            user_commands=self._user_commands,
-        )
+        plan = fleet_boot_plan(self.plan, spec, self._mounts)
+        return "\n".join(["#!/bin/bash", *user_data_script(plan, self._user_commands)]) + "\n"
+
+    @property
+    def boot_plans(self) -> dict[str, BootPlan]:
+        """The boot plan of each launch template's first instance type (read at synth time,
+        after every ``add_file_system``)."""
+        return {
+            layout.spec.instance_type: fleet_boot_plan(self.plan, layout.spec, self._mounts)
+            for layout in self.plan.layouts
+        }
+
+
+def _seconds(duration: cdk.Duration | None) -> int:
+    if duration is None:
+        return DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
+    return int(duration.to_seconds())
 
 
 def _notification_key(scope: Construct) -> kms.Key:
@@ -971,82 +1073,12 @@ def _gp3_rule(v: Validator, vol: ScratchVolume) -> None:
         )
 
 
-def _instance_store_commands(disks: int) -> list[str]:
-    """Find the instance-store NVMe devices by model (EBS volumes are NVMe too on Nitro and
-    device numbering is not stable), RAID 0 them when there are several, xfs, mount."""
-    mount = INSTANCE_STORE_MOUNT_POINT
-    lines = [
-        f"# NVMe instance store ({disks} disk(s)) at {mount}: lost when the node stops or "
-        "terminates",
-        "disks=()",
-        "for i in $(seq 1 60); do",
-        "  mapfile -t disks < <(lsblk -dpno NAME,MODEL "
-        f"| awk '/{INSTANCE_STORE_MODEL}/ {{print $1}}' | sort)",
-        f'  [ "${{#disks[@]}}" -ge {disks} ] && break; sleep 2',
-        "done",
-        f'if [ "${{#disks[@]}}" -lt {disks} ]; then echo "expected {disks} instance-store '
-        'NVMe devices, found ${#disks[@]}" >&2; exit 1; fi',
-        # Some images assemble the instance store themselves (the Deep Learning AMIs mount it
-        # at /opt/dlami/nvme): a disk that is mounted or held by an md/dm device is left alone.
-        "in_use=0",
-        'for d in "${disks[@]}"; do',
-        '  if findmnt -rn -S "$d" >/dev/null || [ -n "$(ls -A "/sys/class/block/${d##*/}/holders" '
-        '2>/dev/null)" ]; then in_use=1; fi',
-        "done",
-        'if [ "$in_use" = 1 ]; then',
-        '  echo "instance store already in use by the image; not assembling it at ' + mount + '"',
-        "else",
-    ]
-    body: list[str] = []
-    if disks > 1:
-        body += [
-            "command -v mdadm >/dev/null 2>&1 || dnf install -y mdadm",
-            f'mdadm --create /dev/md/hpc-local --run --level=0 --raid-devices={disks} "${{disks[@]}}"',
-            "mdadm --detail --scan >> /etc/mdadm.conf",
-            "local_dev=/dev/md/hpc-local",
-        ]
-    else:
-        body.append('local_dev="${disks[0]}"')
-    body += [
-        'mkfs.xfs -f "$local_dev"',
-        f"mkdir -p {mount}",
-        f'mount -o noatime "$local_dev" {mount}',
-        f'echo "UUID=$(blkid -s UUID -o value "$local_dev") {mount} xfs '
-        'defaults,noatime,nofail 0 2" >> /etc/fstab',
-        f"chmod 1777 {mount}",
-    ]
-    lines += [f"  {line}" for line in body]
-    lines.append("fi")
-    return lines
-
-
-def _scratch_volume_commands(vol: ScratchVolume) -> list[str]:
-    """Wait for the EBS volume's udev symlink (amazon-ec2-utils maps /dev/sdX to its NVMe
-    device), format it once and mount it."""
-    mount = shlex.quote(vol.mount_point)
-    alias = vol.device_name.replace("/dev/sd", "/dev/xvd")
-    return [
-        f"# EBS scratch volume ({vol.volume_type}, {vol.size_gib} GiB) at {vol.mount_point}",
-        'ebs_dev=""',
-        "for i in $(seq 1 60); do",
-        f"  for d in {vol.device_name} {alias}; do [ -e $d ] && ebs_dev=$(readlink -f $d); done",
-        '  [ -n "$ebs_dev" ] && break; sleep 2',
-        "done",
-        f'[ -n "$ebs_dev" ] || {{ echo "scratch volume {vol.device_name} not found" >&2; exit 1; }}',
-        'blkid "$ebs_dev" >/dev/null 2>&1 || mkfs.xfs "$ebs_dev"',
-        f"mkdir -p {mount}",
-        f'mount -o noatime "$ebs_dev" {mount}',
-        f'echo "UUID=$(blkid -s UUID -o value "$ebs_dev") {vol.mount_point} xfs '
-        'defaults,noatime,nofail 0 2" >> /etc/fstab',
-        f"chmod 1777 {mount}",
-    ]
-
-
 __all__ = [
     "EfaComputeFleet",
     "FleetPlan",
     "FleetProps",
     "LaunchTemplateLayout",
     "ScratchVolume",
+    "fleet_boot_plan",
     "plan_fleet",
 ]

@@ -12,6 +12,8 @@ from typing import Protocol, runtime_checkable
 
 from aws_cdk import aws_ec2 as ec2
 
+from hpc_constructs.boot.plan import LUSTRE_FSTAB_OPTIONS
+
 #: Lustre client traffic: TCP 988 (LNET) and 1018-1023, per the FSx for Lustre User Guide
 #: ("File system access control with Amazon VPC"). Nothing wider is opened.
 LUSTRE_PORTS: tuple[ec2.Port, ...] = (ec2.Port.tcp(988), ec2.Port.tcp_range(1018, 1023))
@@ -51,20 +53,26 @@ def lustre_mount_commands(
     file_system: LustreFileSystemLike,
     mount_point: str,
     *,
-    options: str = "relatime,flock",
+    options: str = LUSTRE_FSTAB_OPTIONS,
 ) -> list[str]:
-    """Shell lines that install the Lustre client (Amazon Linux 2023) and mount at boot.
+    """Shell lines that install the Lustre client (Amazon Linux 2023) and mount the file
+    system, for instances the library does not launch (its own launchers use
+    :mod:`hpc_constructs.boot`, which also runs at every boot).
 
-    The mount is written to ``/etc/fstab`` with ``_netdev`` so it returns after a reboot.
+    The fstab line uses the FSx for Lustre User Guide's options (``_netdev``,
+    ``x-systemd.automount``, after the network), so the mount returns after a reboot and is
+    retried on access; the lines are safe to run twice (one fstab line, no second mount).
     """
     mount = shlex.quote(mount_point)
     source = f"{file_system.dns_name}@tcp:/{file_system.mount_name}"
+    line = shlex.quote(f"{source} {mount_point} lustre {options} 0 0")
     return [
         "# FSx for Lustre client and mount (hpc-constructs)",
-        "if ! command -v mount.lustre >/dev/null 2>&1; then dnf install -y lustre-client; fi",
+        "command -v mount.lustre >/dev/null 2>&1 || dnf install -y lustre-client",
         f"mkdir -p {mount}",
-        f"grep -q ' {mount_point} lustre ' /etc/fstab || "
-        f"echo '{source} {mount_point} lustre defaults,_netdev,{options} 0 0' >> /etc/fstab",
-        f"for i in 1 2 3 4 5; do mount {mount} && break; sleep 10; done",
-        f"mountpoint -q {mount}",
+        f"grep -qxF {line} /etc/fstab || echo {line} >> /etc/fstab",
+        f"for delay in 5 10 20 40 60; do findmnt -rn -t lustre -M {mount} >/dev/null "
+        f"|| mount {mount} || true; findmnt -rn -t lustre -M {mount} >/dev/null && break; "
+        'sleep "$delay"; done',
+        f"findmnt -rn -t lustre -M {mount} >/dev/null",
     ]

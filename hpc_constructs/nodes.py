@@ -25,10 +25,15 @@ from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from constructs import Construct, IConstruct, IDependable
 
+from hpc_constructs.boot import MountStep
 from hpc_constructs.capacity import CapacityKind, FleetCapacity
 from hpc_constructs.compute import RESERVATION_PLACEMENT_WARNING
 from hpc_constructs.errors import Validator, is_token, needs_concrete_value, warn
-from hpc_constructs.mounts import LustreFileSystemLike, allow_lustre_clients, lustre_mount_commands
+from hpc_constructs.mounts import (
+    LustreFileSystemLike,
+    allow_lustre_clients,
+    lustre_mount_commands,
+)
 
 #: NFS, the one port EFS clients use (Amazon EFS User Guide, "Using VPC security groups").
 EFS_PORT = 2049
@@ -240,27 +245,34 @@ def allow_file_system_clients(item: SharedFileSystem, clients: ec2.IConnectable)
         )
 
 
-def mount_commands(item: SharedFileSystem) -> list[str]:
-    """Shell lines that install the client (Amazon Linux 2023) and mount ``item`` at boot,
-    through ``/etc/fstab`` with ``_netdev`` so the mount returns after a reboot."""
-    mount_point = item.path
+def mount_step(item: SharedFileSystem) -> MountStep:
+    """What the boot set-up mounts for ``item``: the fstab source and mount point (the client
+    install, fstab options, retries and checks are :mod:`hpc_constructs.boot`'s)."""
+    fs = item.file_system
     if item.is_lustre:
-        assert isinstance(item.file_system, LustreFileSystemLike)
-        return lustre_mount_commands(item.file_system, mount_point)
-    return efs_mount_commands(item.file_system.file_system_id, mount_point)
+        assert isinstance(fs, LustreFileSystemLike)
+        return MountStep("lustre", f"{fs.dns_name}@tcp:/{fs.mount_name}", item.path)
+    return MountStep("efs", f"{fs.file_system_id}:/", item.path)
 
 
-def efs_mount_commands(file_system_id: str, mount_point: str) -> list[str]:
-    """amazon-efs-utils mount with TLS in transit (Amazon EFS User Guide, "Mounting with the
-    EFS mount helper"; "Automatically mounting EFS file systems" for the fstab line)."""
-    mount = shlex.quote(mount_point)
+def mount_commands(item: SharedFileSystem) -> list[str]:
+    """One-shot shell lines that install the client and mount ``item`` (fstab with
+    ``_netdev``, so the mount returns after a reboot), for nodes without the boot set-up of
+    :mod:`hpc_constructs.boot` (which launchers use: it checks and mounts at every boot)."""
+    fs = item.file_system
+    if item.is_lustre:
+        assert isinstance(fs, LustreFileSystemLike)
+        return lustre_mount_commands(fs, item.path)
+    step = mount_step(item)
+    mount = shlex.quote(step.mount_point)
+    line = shlex.quote(step.fstab_line)
     return [
         "# Amazon EFS client and mount (hpc-constructs)",
-        "if ! command -v mount.efs >/dev/null 2>&1; then dnf install -y amazon-efs-utils; fi",
+        "command -v mount.efs >/dev/null 2>&1 || dnf install -y amazon-efs-utils",
         f"mkdir -p {mount}",
-        f"grep -q ' {mount_point} efs ' /etc/fstab || "
-        f"echo '{file_system_id}:/ {mount_point} efs _netdev,tls,noresvport 0 0' >> /etc/fstab",
-        f"for i in 1 2 3 4 5; do mount {mount} && break; sleep 10; done",
+        f"grep -qxF {line} /etc/fstab || echo {line} >> /etc/fstab",
+        f"for delay in 5 10 20 40 60; do mountpoint -q {mount} || mount {mount} || true; "
+        f'mountpoint -q {mount} && break; sleep "$delay"; done',
         f"mountpoint -q {mount}",
     ]
 

@@ -14,8 +14,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_fsx as fsx
 
 import hpc_constructs as hc
-from hpc_constructs.efa import efa_boot_commands
-from hpc_constructs.fleet import GPU_AMI_PARAMETER, _instance_store_commands
+from hpc_constructs.boot import LIFECYCLE_HOOK_NAME
+from hpc_constructs.fleet import GPU_AMI_PARAMETER
 from tests.harness import (
     TEST_ENV,
     Synthesized,
@@ -191,6 +191,9 @@ def sc() -> Scenario:
         instance_types=["c5n.18xlarge"],
         max_nodes=8,
         capacity=hc.FleetCapacity.spot(max_price="3.50"),
+        # The documented opt-outs, exercised here.
+        health_gate=False,
+        imds_hop_limit=2,
     )
     block = vpcs["Block"]
     fleets["Block"] = hc.EfaComputeFleet(
@@ -302,9 +305,9 @@ def test_fleet_uses_one_subnet(sc: Scenario) -> None:
     assert sc.fleets["Hpc7a"].subnet.availability_zone == "us-east-2b"
 
 
-def test_imdsv2_required_with_hop_limit_2_and_detailed_monitoring(sc: Scenario) -> None:
+def test_imdsv2_required_with_hop_limit_1_and_detailed_monitoring(sc: Scenario) -> None:
     data = sc.lt_data("Cpu", "C5n")
-    assert data["MetadataOptions"] == {"HttpPutResponseHopLimit": 2, "HttpTokens": "required"}
+    assert data["MetadataOptions"] == {"HttpPutResponseHopLimit": 1, "HttpTokens": "required"}
     assert data["Monitoring"] == {"Enabled": True}
     asg = sc.props("Cpu", sc.fleets["C5n"].auto_scaling_group)
     assert asg["MetricsCollection"] == [{"Granularity": "1Minute"}]
@@ -431,7 +434,7 @@ def test_io2_scratch_volume_is_mapped_and_mounted(sc: Scenario) -> None:
         },
     }
     script = sc.user_data("Cpu", "C5n")
-    assert "readlink -f $d" in script
+    assert "scratch volume: $dev ($why) mounted at $mount" in script
     assert "/scratch/ebs" in script
 
 
@@ -443,7 +446,8 @@ def test_gp3_scratch_volume_carries_iops_and_throughput(sc: Scenario) -> None:
 def test_hpc6id_assembles_its_four_nvme_disks_as_raid0(sc: Scenario) -> None:
     script = sc.user_data("Cpu", "Hpc6id")
     assert "Amazon EC2 NVMe Instance Storage" in script
-    assert "mdadm --create /dev/md/hpc-local --run --level=0 --raid-devices=4" in script
+    assert "mdadm --create /dev/md/hpc-local --name=hpc-local --run --level=0" in script
+    assert "expected 4 NVMe instance-store disks" in script
     assert "mkfs.xfs -f" in script
     assert "/scratch/local" in script
     assert "expected 2 EFA devices" in script
@@ -496,6 +500,74 @@ def test_lustre_mount_opens_only_lustre_ports_and_mounts_before_user_commands(
     assert "lustre-client" in script
     assert "/fsx" in script
     assert script.index("mount.lustre") < script.index("user-command-runs-last")
+
+
+def test_new_nodes_enter_service_through_the_launch_hook(sc: Scenario) -> None:
+    group = sc.props("Cpu", sc.fleets["C5n"].auto_scaling_group)
+    (hook,) = group["LifecycleHookSpecificationList"]
+    assert hook == {
+        "LifecycleHookName": LIFECYCLE_HOOK_NAME,
+        "LifecycleTransition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+        "HeartbeatTimeout": 1800,
+        "DefaultResult": "ABANDON",
+    }
+    script = sc.user_data("Cpu", "C5n")
+    assert "--lifecycle-hook-name " + LIFECYCLE_HOOK_NAME in script
+    assert "--health-status Unhealthy" in script
+    # The role may end only its own group's hook: the group is named by its tag.
+    policy = next(
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for lid, r in sc.resources("Cpu", "AWS::IAM::Policy").items()
+        if lid.startswith("C5nHealthGatePolicy")
+    )
+    assert policy[1]["Action"] == [
+        "autoscaling:CompleteLifecycleAction",
+        "autoscaling:SetInstanceHealth",
+    ]
+    assert policy[1]["Condition"] == {
+        "StringEquals": {"autoscaling:ResourceTag/hpc-constructs:fleet": "Cpu/C5n"}
+    }
+    data = sc.lt_data("Cpu", "C5n")
+    assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    assert data["InstanceInitiatedShutdownBehavior"] == "terminate"
+
+
+def test_health_gate_and_hop_limit_opt_outs(sc: Scenario) -> None:
+    group = sc.props("Spot", sc.fleets["Spot"].auto_scaling_group)
+    assert "LifecycleHookSpecificationList" not in group
+    assert sc.fleets["Spot"].lifecycle_hook_name is None
+    assert not any(
+        lid.startswith("SpotHealthGate") for lid in sc.resources("Spot", "AWS::IAM::Policy")
+    )
+    script = sc.user_data("Spot", "Spot")
+    assert "health gate off" in script
+    assert "complete-lifecycle-action" not in script
+    assert sc.lt_data("Spot", "Spot")["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
+
+
+@pytest.mark.parametrize(
+    ("props", "prop", "allowed"),
+    [
+        ({"health_gate_timeout": cdk.Duration.seconds(10)}, "health_gate_timeout", "30 to 7200"),
+        ({"health_gate_timeout": cdk.Duration.hours(3)}, "health_gate_timeout", "30 to 7200"),
+        ({"imds_hop_limit": 0}, "imds_hop_limit", "1 to 64"),
+        ({"imds_hop_limit": 65}, "imds_hop_limit", "1 to 64"),
+    ],
+)
+def test_fails_on_health_gate_timeout_or_hop_limit_out_of_range(
+    props: dict[str, Any], prop: str, allowed: str
+) -> None:
+    stack = cdk.Stack(make_app(), "Bad", env=TEST_ENV)
+    vpc = _vpc(stack)
+    with pytest.raises(hc.HpcValidationError) as err:
+        hc.EfaComputeFleet(
+            stack, "Fleet", vpc=vpc, vpc_subnets=_subnets(vpc, "us-east-2a"),
+            instance_types=["c5n.18xlarge"], max_nodes=2, **props,
+        )  # fmt: skip
+    message = str(err.value)
+    assert "Bad/Fleet" in message
+    assert prop in message
+    assert allowed in message
 
 
 # --- compliance -------------------------------------------------------------------------------
@@ -803,41 +875,3 @@ def test_boot_scripts_are_valid_bash_and_stop_at_the_first_failed_step(sc: Scena
         # before the user's commands.
         first_step = next(i for i, line in enumerate(lines) if line and not line.startswith("#"))
         assert lines[first_step] == "set -eo pipefail"
-
-
-def test_efa_check_reports_missing_devices_under_pipefail(tmp_path: Any) -> None:
-    spec = hc.InstanceCatalog.get("c5n.18xlarge")
-    check = efa_boot_commands(spec, install=False)[-1]
-    result = subprocess.run(
-        ["bash", "-c", f"set -eo pipefail\n{check.replace('/dev/infiniband', str(tmp_path))}"],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1
-    assert "expected 1 EFA devices, found 0" in result.stderr
-
-
-_DISK_STUBS = """
-set -eo pipefail
-lsblk() { printf '/dev/nvme1n1 Amazon EC2 NVMe Instance Storage\\n/dev/nvme2n1 Amazon EC2 NVMe Instance Storage\\n'; }
-mdadm() { echo "mdadm $*"; }
-mkfs.xfs() { echo "mkfs $*"; }
-mount() { echo "mount $*"; }
-mkdir() { :; }
-chmod() { :; }
-blkid() { echo uuid; }
-"""
-
-
-@pytest.mark.parametrize("already_mounted", [True, False])
-def test_instance_store_is_assembled_only_when_the_image_has_not_taken_it(
-    tmp_path: Any, already_mounted: bool
-) -> None:
-    # findmnt succeeds when a disk is already mounted (the Deep Learning AMIs mount it).
-    stubs = _DISK_STUBS + f"findmnt() {{ return {0 if already_mounted else 1}; }}\n"
-    assembles = not already_mounted
-    script = "\n".join(_instance_store_commands(2)).replace("/etc/", f"{tmp_path}/")
-    result = subprocess.run(["bash", "-c", stubs + script], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert ("mdadm --create" in result.stdout) is assembles
-    assert ("already in use by the image" in result.stdout) is not assembles

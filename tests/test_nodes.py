@@ -19,6 +19,7 @@ from hpc_constructs.batch import (
     plan_batch,
     volume_name,
 )
+from hpc_constructs.boot import MountStep, node_setup_script, user_data_script
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import InstanceCatalog
 from hpc_constructs.compute import SubnetFacts, private_subnet_rule, single_subnet_rule
@@ -26,8 +27,8 @@ from hpc_constructs.errors import HpcValidationError, Validator
 from hpc_constructs.fleet import (
     FleetProps,
     ScratchVolume,
-    boot_script,
     capacity_block_rule,
+    fleet_boot_plan,
     plan_fleet,
     plan_interfaces,
     plan_layouts,
@@ -146,20 +147,37 @@ def test_efa_fleet_in_two_subnets_fails_on_vpc_subnets() -> None:
     assert "exactly one subnet" in props_of(v)["vpc_subnets"]
 
 
-def test_boot_script_mounts_before_user_commands() -> None:
-    spec = InstanceCatalog.get("c5n.18xlarge")
-    script = boot_script(
-        spec,
-        efa_enabled=True,
-        install_efa=True,
-        scratch=ScratchVolume(size_gib=100),
-        mount_commands=["mount /fsx"],
-        user_commands=["echo last"],
+def test_fleet_boot_plan_orders_efa_disks_scratch_mounts_then_user_commands() -> None:
+    v = Validator("Stack/Fleet")
+    plan = plan_fleet(
+        v, FleetProps(("hpc6id.32xlarge",), max_nodes=2, scratch_volume=ScratchVolume(100))
     )
-    assert script.startswith("#!/bin/bash\n")
-    assert "set -eo pipefail" in script
-    assert script.index("fi_info") < script.index("/scratch/ebs") < script.index("mount /fsx")
-    assert script.index("mount /fsx") < script.index("echo last")
+    assert plan is not None
+    spec = plan.specs[0]
+    boot = fleet_boot_plan(plan, spec, [MountStep("lustre", "fs@tcp:/m", "/fsx")])
+    assert boot.gate == "lifecycle-hook"
+    assert boot.instance_store_disks == spec.nvme_disk_count > 0
+    # hpc6id.32xlarge: two network cards, an EFA on each (catalog).
+    assert boot.efa_devices == 2
+    assert boot.install_efa
+    setup = node_setup_script(boot)
+    assert setup.index("fi_info -p efa") < setup.index("\ninstance_store\n")
+    assert setup.index("\ninstance_store\n") < setup.index("\nscratch_volume\n")
+    assert setup.index("\nscratch_volume\n") < setup.index("mount_fs Lustre")
+    assert setup.index("mount_fs Lustre") < setup.index("user commands: running")
+    assert setup.index("user commands: running") < setup.index('gate pass "node set-up')
+    user_data = user_data_script(boot, ["echo last"])
+    assert user_data[-1] == "/opt/hpc-constructs/node-setup"
+    assert "echo last" in "\n".join(user_data)
+
+
+def test_fleet_boot_plan_without_health_gate_only_logs() -> None:
+    v = Validator("Stack/Fleet")
+    plan = plan_fleet(v, FleetProps(("c5n.18xlarge",), max_nodes=2, health_gate=False))
+    assert plan is not None
+    boot = fleet_boot_plan(plan, plan.specs[0])
+    assert boot.gate == "none"
+    assert "autoscaling" not in node_setup_script(boot)
 
 
 # --- batch ------------------------------------------------------------------------------------

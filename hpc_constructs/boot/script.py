@@ -271,31 +271,28 @@ instance_store() {
 instance_store
 """
 
-_ASSEMBLE_ARRAY = """\
-  if [ -z "$dev" ]; then
+_ASSEMBLE = """\
+  if [ -z "$dev" ] && [ "${#disks[@]}" -eq 1 ]; then
+    dev="${disks[0]}"
+    why="one disk"
+  elif [ -z "$dev" ]; then
     if mdadm --assemble /dev/md/@ARRAY@ "${disks[@]}" >/dev/null 2>&1; then
       why="array re-assembled"
     else
       command -v mdadm >/dev/null 2>&1 || retry 5 10 dnf install -y mdadm
       mdadm --create /dev/md/@ARRAY@ --name=@ARRAY@ --run --level=0 \\
-        --raid-devices=@DISKS@ "${disks[@]}"
+        --raid-devices="${#disks[@]}" "${disks[@]}"
       why="array created (new or wiped disks)"
     fi
     dev=/dev/md/@ARRAY@
   fi"""
 
-_SINGLE_DISK = """\
-  if [ -z "$dev" ]; then
-    dev="${disks[0]}"
-    why="one disk"
-  fi"""
-
 
 def _instance_store(disks: int) -> str:
+    """``disks``: the fewest instance-store disks a node of the plan has; it uses all it has."""
     if disks == 0:
         return ""
-    assemble = _ASSEMBLE_ARRAY if disks > 1 else _SINGLE_DISK
-    text = _INSTANCE_STORE.replace("@ASSEMBLE@", assemble)
+    text = _INSTANCE_STORE.replace("@ASSEMBLE@", _ASSEMBLE)
     return _fill(
         text,
         MOUNT=INSTANCE_STORE_MOUNT_POINT,

@@ -8,8 +8,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hpc_constructs.boot import (
+    DEFAULT_IMDS_HOP_LIMIT,
+    BootPlan,
+    MountStep,
+    gate_for,
+    imds_hop_limit_rule,
+)
 from hpc_constructs.capacity import FleetCapacity
-from hpc_constructs.catalog import EfaInterface, InstanceSpec, plan_efa_interfaces
+from hpc_constructs.catalog import (
+    EfaInterface,
+    InstanceSpec,
+    efa_device_paths,
+    plan_efa_interfaces,
+)
 from hpc_constructs.compute import (
     check_capacity,
     check_one_architecture,
@@ -47,6 +59,8 @@ class NodeGroupPlan:
     capacity: FleetCapacity
     placement: PlacementPlan
     root_volume_size_gib: int
+    health_gate: bool = True
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -188,6 +202,8 @@ def plan_node_group(
     group_label: object = None,
     placement: bool | None = None,
     root_volume_size_gib: int = 64,
+    health_gate: bool = True,
+    imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
 ) -> NodeGroupPlan | None:
     """Apply every node-group rule, recording problems on ``v``; the plan, or None when a
     rule failed. ``group_label`` is the placement group passed (None: none passed)."""
@@ -225,6 +241,7 @@ def plan_node_group(
         check_placement(v, "placement_group", specs, placement_plan.strategy or "cluster")
     interfaces = interface_layout(v, specs, efa_on)
     v.in_range("root_volume_size_gib", root_volume_size_gib, 8, 65_536, "GiB")
+    imds_hop_limit_rule(v, imds_hop_limit)
     if v.problems or arch is None:
         return None
     return NodeGroupPlan(
@@ -238,4 +255,23 @@ def plan_node_group(
         capacity=capacity,
         placement=placement_plan,
         root_volume_size_gib=root_volume_size_gib,
+        health_gate=health_gate,
+        imds_hop_limit=imds_hop_limit,
+    )
+
+
+def pcs_boot_plan(plan: NodeGroupPlan, mounts: Sequence[MountStep] = ()) -> BootPlan:
+    """What a PCS node does at every boot, before slurmd starts: the EFA check (and the
+    install when the image lacks the software), the instance store, the cluster's and the group's file systems.
+    slurmd waits for the set-up (a drop-in on ``slurmd.service``); a node that fails it
+    masks slurmd and powers off, so it never registers (unless ``health_gate=False``)."""
+    return BootPlan(
+        launcher="PcsComputeNodeGroup",
+        instance_type=plan.efa_check_spec.instance_type,
+        efa_devices=len(efa_device_paths(plan.efa_check_spec)) if plan.efa else 0,
+        install_efa=True,
+        instance_store_disks=min(s.nvme_disk_count for s in plan.specs),
+        mounts=tuple(mounts),
+        gate=gate_for("slurmd", plan.health_gate),
+        required_by=("slurmd",) if plan.health_gate else (),
     )

@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_pcs as pcs
 from constructs import Construct
 
+from hpc_constructs.boot import DEFAULT_IMDS_HOP_LIMIT, BootPlan, user_data_script
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.compute import (
     check_offerings,
@@ -26,7 +27,6 @@ from hpc_constructs.compute import (
 )
 from hpc_constructs.efa import (
     create_efa_security_group,
-    efa_boot_commands,
     efa_launch_template,
     launch_template_interfaces,
 )
@@ -43,8 +43,8 @@ from hpc_constructs.nodes import (
     check_mount_points,
     efa_disabled,
     lazy_text,
-    mount_commands,
     mount_dependables,
+    mount_step,
     placement_group_facts,
     resolve_added_file_system,
     resolve_file_systems,
@@ -59,6 +59,7 @@ from hpc_constructs.slurm._pcs_plan import (
     NodeGroupFacts,
     NodeGroupPlan,
     check_pcs_name,
+    pcs_boot_plan,
     plan_node_group,
 )
 
@@ -164,16 +165,17 @@ class PcsComputeNodeGroup(NodeLauncher):
             )
         )
 
+    @property
+    def boot_plan(self) -> BootPlan:
+        """What every node of the group does at boot (the cluster's then the group's file
+        systems; read at synth time, after every ``add_*`` call)."""
+        items = [*self.cluster.file_systems, *self.file_systems]
+        return pcs_boot_plan(self.plan, [mount_step(item) for item in items])
+
     def _boot_commands(self) -> list[str]:
-        """EFA check, the cluster's then the group's mounts, the cluster's then the group's
-        own commands; rendered at synth so later ``add_*`` calls land in order."""
-        # The same shell options as every launcher's boot script (user commands run as-is).
-        lines = ["set -eo pipefail"]
-        if self.plan.efa:
-            lines += efa_boot_commands(self.plan.efa_check_spec)
-        for item in [*self.cluster.file_systems, *self.file_systems]:
-            lines += mount_commands(item)
-        return lines + self.cluster.user_data_commands + self._commands
+        """The set-up, then (once) the cluster's and the group's own commands; rendered at
+        synth so later ``add_*`` calls land in order."""
+        return user_data_script(self.boot_plan, [*self.cluster.user_data_commands, *self._commands])
 
     def _multipart_user_data(self) -> ec2.MultipartUserData:
         # PCS merges its own user data with ours, so ours must be a MIME multi-part archive;
@@ -203,6 +205,7 @@ class PcsComputeNodeGroup(NodeLauncher):
             placement_group=self.placement_group,
             # PCS sets the market itself from PurchaseOption CAPACITY_BLOCK.
             market_options=False,
+            imds_hop_limit=self.plan.imds_hop_limit,
         )
 
     def _node_group(self, subnets: Sequence[ec2.ISubnet]) -> pcs.CfnComputeNodeGroup:
@@ -465,6 +468,8 @@ class PcsCluster(Construct):
         root_volume_size_gib: int = 64,
         role: iam.IRole | None = None,
         user_data: UserDataInput | None = None,
+        health_gate: bool = True,
+        imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
     ) -> PcsComputeNodeGroup:
         """Add a compute node group.
 
@@ -496,38 +501,29 @@ class PcsCluster(Construct):
         :param user_data: shell lines (or an ``ec2.UserData``) run after the EFA check, the
             mounts and the cluster's commands, before slurmd starts; see also
             :meth:`PcsComputeNodeGroup.add_user_data`. Default: - none.
+        :param health_gate: slurmd waits for the node set-up; a node whose set-up or commands
+            fail masks slurmd and powers off. ``False``: only logged. Default: - ``True``.
+        :param imds_hop_limit: IMDSv2 PUT response hop limit (1-64). Default: - 1.
         """
         v = Validator(f"{self.node.path}/{id}")
         _, group_strategy, group_label = placement_group_facts(placement_group)
         plan = self._plan_node_group(
-            v,
-            name=name if name is not None else id.lower(),
-            instance_types=instance_types,
-            min_nodes=min_nodes,
-            max_nodes=max_nodes,
-            efa=efa,
-            capacity=capacity,
-            has_own_image=machine_image is not None,
-            group_strategy=group_strategy,
-            group_label=group_label,
-            placement=placement,
-            root_volume_size_gib=root_volume_size_gib,
-        )
+            v, name=name if name is not None else id.lower(), instance_types=instance_types,
+            min_nodes=min_nodes, max_nodes=max_nodes, efa=efa, capacity=capacity,
+            has_own_image=machine_image is not None, group_strategy=group_strategy,
+            group_label=group_label, placement=placement,
+            root_volume_size_gib=root_volume_size_gib, health_gate=health_gate,
+            imds_hop_limit=imds_hop_limit,
+        )  # fmt: skip
         subnets = self._node_group_subnets(v, vpc_subnets, plan, list(instance_types))
         check_role_path(v, "role", role, path=PCS_ROLE_PATH, name_prefix="AWSPCS", why=_ROLE_RULE)
         commands = user_data_commands(v, "user_data", user_data)
         v.raise_if_any()
         assert plan is not None
         return self._render_node_group(
-            id,
-            plan,
-            subnets=subnets,
-            machine_image=machine_image,
-            role=role,
-            placement_group=placement_group,
-            commands=commands,
-            efa_given=efa,
-        )
+            id, plan, subnets=subnets, machine_image=machine_image, role=role,
+            placement_group=placement_group, commands=commands, efa_given=efa,
+        )  # fmt: skip
 
     def _plan_node_group(self, v: Validator, **props: object) -> NodeGroupPlan | None:
         facts = NodeGroupFacts(
