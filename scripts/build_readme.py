@@ -27,6 +27,7 @@ SECTIONS = [
     "ingest.md",
     "batch.md",
     "slurm.md",
+    "lifecycle.md",
     "catalog.md",
     "_deploy.md",
 ]

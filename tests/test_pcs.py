@@ -495,6 +495,24 @@ def test_user_data_decodes_as_multipart() -> None:
     assert rendered.startswith("Content-Type: multipart/mixed")
 
 
+def test_slurmd_waits_for_the_node_set_up_and_a_failed_node_never_registers() -> None:
+    stack, cluster = _cluster()
+    group = cluster.add_node_group("Group", instance_types=["hpc6id.32xlarge"], max_nodes=2)
+    plan = group.boot_plan
+    assert (plan.gate, plan.required_by) == ("slurmd", ("slurmd",))
+    # hpc6id.32xlarge: two EFA network cards and four instance-store disks (catalog).
+    assert (plan.efa_devices, plan.instance_store_disks) == (2, 4)
+    boot = str(stack.resolve(group.user_data.render()))
+    assert "/etc/systemd/system/slurmd.service.d/10-hpc-node-setup.conf" in boot
+    assert "systemctl mask --now --no-block slurmd" in boot
+    opted_out = cluster.add_node_group(
+        "Open", instance_types=["c5n.18xlarge"], max_nodes=2, health_gate=False, imds_hop_limit=2
+    )
+    assert opted_out.boot_plan.gate == "none"
+    assert opted_out.boot_plan.required_by == ()
+    _group_fails("imds_hop_limit=0", "1 to 64", imds_hop_limit=0)
+
+
 def test_fails_with_wrong_prop_types_at_the_boundary() -> None:
     stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
     fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")

@@ -1,5 +1,5 @@
 """Node boot: what a node does at every boot, as a plan (:mod:`.plan`) and as the scripts that
-do it (:mod:`.script`). Standard library only: the sandbox tests run the scripts without CDK.
+do it (:mod:`.script`). No CDK imports: the sandbox tests run the scripts without the jsii runtime.
 """
 
 from hpc_constructs.boot.plan import (
