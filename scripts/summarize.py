@@ -65,6 +65,8 @@ class StackSummary:
     size: int
     compute: list[Compute] = field(default_factory=list)
     lustre: list[str] = field(default_factory=list)
+    #: Batch grid queues (Spot, On-Demand fallback, Fargate Spot): pool, ceiling, Spot share.
+    grids: list[str] = field(default_factory=list)
     nag: int = 0
     #: Unacknowledged library warnings (``hpc-constructs:...`` and other construct
     #: annotations): reported, but they do not fail synth (only ``cdk synth --strict``).
@@ -81,6 +83,7 @@ class StackSummary:
         ]
         for compute in self.compute:
             lines.extend(compute.lines())
+        lines.extend(f"  Batch grid queue: {text}" for text in self.grids)
         lines.extend(f"  Lustre: {text}" for text in self.lustre)
         lines.append(
             f"  cdk-nag AwsSolutions: {'clean' if self.nag == 0 else f'{self.nag} findings'}"
@@ -145,6 +148,8 @@ def summarize_template(name: str, template: dict[str, Any], size: int) -> StackS
                     _efa_count(template, lt),
                 )
             )
+        elif kind == "AWS::Batch::ComputeEnvironment" and _is_grid_environment(props):
+            continue  # summarized per job queue (_grid_queues)
         elif kind == "AWS::Batch::ComputeEnvironment":
             cr = props.get("ComputeResources", {})
             types = [t for t in cr.get("InstanceTypes", []) if isinstance(t, str)]
@@ -202,7 +207,60 @@ def summarize_template(name: str, template: dict[str, Any], size: int) -> StackS
                 f"{mbps:,} MB/s baseline" if mbps else "throughput set by ThroughputCapacity"
             )
             summary.lustre.append(f"{deployment}, {capacity or '?'} GiB, {throughput}")
+    summary.grids = _grid_queues(resources)
     return summary
+
+
+def _is_grid_environment(props: dict[str, Any]) -> bool:
+    """A BatchGrid environment: Spot or Fargate, or EC2 with a pool of several types (a
+    multi-node environment has one type and is summarized as a compute environment)."""
+    cr = props.get("ComputeResources", {})
+    return cr.get("Type") != "EC2" or len(cr.get("InstanceTypes", [])) > 1
+
+
+def _grid_queues(resources: dict[str, Any]) -> list[str]:
+    """One line per job queue of grid environments: its pool, vCPU ceiling and Spot share."""
+    lines: list[str] = []
+    for res in resources.values():
+        if res.get("Type") != "AWS::Batch::JobQueue":
+            continue
+        envs = [
+            resources.get(str(_getatt_id(e.get("ComputeEnvironment"))), {}).get("Properties", {})
+            for e in res.get("Properties", {}).get("ComputeEnvironmentOrder", [])
+        ]
+        if not envs or not all(_is_grid_environment(p) for p in envs):
+            continue
+        ceilings = [
+            (
+                p["ComputeResources"].get("Type", "?"),
+                _int(p["ComputeResources"].get("MaxvCpus")) or 0,
+            )
+            for p in envs
+        ]
+        total = sum(c for _, c in ceilings)
+        spot = sum(c for kind, c in ceilings if kind in ("SPOT", "FARGATE_SPOT"))
+        types = list(
+            dict.fromkeys(t for p in envs for t in p["ComputeResources"].get("InstanceTypes", []))
+        )
+        families = {t.split(".", 1)[0] for t in types}
+        pool = (
+            f"{len(types)} types in {len(families)} families ({', '.join(types)})"
+            if types
+            else "Fargate"
+        )
+        split = " + ".join(f"{_LABELS.get(kind, kind)} {c:,}" for kind, c in ceilings)
+        share = round(100 * spot / total) if total else 0
+        lines.append(f"{pool}; vCPU ceiling {total:,} ({split}); Spot share {share}%")
+    return lines
+
+
+_LABELS = {"SPOT": "Spot", "EC2": "On-Demand", "FARGATE_SPOT": "Fargate Spot", "FARGATE": "Fargate"}
+
+
+def _getatt_id(value: Any) -> str | None:
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    return None
 
 
 #: The validation-report plugin that carries construct annotations (warnings), as opposed to

@@ -13,6 +13,7 @@ import aws_cdk as cdk
 
 from hpc_constructs.errors import HpcValidationError, Problem
 from hpc_constructs.network import DEFAULT_MAX_AZS
+from stacks.autonomous_driving import AutonomousDrivingConfig, AutonomousDrivingStack
 from stacks.config import (
     ACCOUNT_KEY,
     REGION_KEY,
@@ -23,12 +24,17 @@ from stacks.config import (
     remap_construct_problems,
     unknown_key_problems,
 )
+from stacks.financial_risk import FinancialRiskConfig, FinancialRiskStack
 from stacks.genomics import GenomicsConfig, GenomicsStack
 from stacks.ml_training import MlTrainingConfig, MlTrainingStack
 from stacks.mpi_cluster import MpiClusterConfig, MpiClusterStack
 from stacks.slurm_stack import SlurmClusterConfig, SlurmClusterStack
 
 __all__ = [
+    "AutonomousDrivingConfig",
+    "AutonomousDrivingStack",
+    "FinancialRiskConfig",
+    "FinancialRiskStack",
     "GenomicsConfig",
     "GenomicsStack",
     "MlTrainingConfig",
@@ -70,6 +76,18 @@ _SAMPLES: list[tuple[str, type[Any], type[Any], str]] = [
         SlurmClusterStack,
         SlurmClusterConfig,
         "Slurm (AWS ParallelCluster and AWS PCS) on the fabric",
+    ),
+    (
+        "FinancialRisk",
+        FinancialRiskStack,
+        FinancialRiskConfig,
+        "financial risk (Monte Carlo array jobs on a diversified Spot BatchGrid)",
+    ),
+    (
+        "AutonomousDriving",
+        AutonomousDrivingStack,
+        AutonomousDrivingConfig,
+        "autonomous driving (drive-log ingest, Lustre, GPU simulation on Spot)",
     ),
 ]
 

@@ -34,7 +34,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import architecture
 import summarize
 
-STACKS = ["Genomics", "MlTraining", "MpiCluster", "SlurmCluster"]
+STACKS = [
+    "AutonomousDriving",
+    "FinancialRisk",
+    "Genomics",
+    "MlTraining",
+    "MpiCluster",
+    "SlurmCluster",
+]
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +180,105 @@ def test_ml_training_uses_32_efa_interfaces_and_a_capacity_block(synth: Synthesi
     assert fs["Properties"]["LustreConfiguration"]["DeploymentType"] == "PERSISTENT_2"
 
 
+def _queue_environments(synth: Synthesized, stack: str) -> list[list[dict[str, Any]]]:
+    """Each job queue's compute environments' ComputeResources, in the queue's order."""
+    envs = resources(synth, stack, "AWS::Batch::ComputeEnvironment")
+    return [
+        [
+            envs[e["ComputeEnvironment"]["Fn::GetAtt"][0]]["Properties"]["ComputeResources"]
+            for e in sorted(q["Properties"]["ComputeEnvironmentOrder"], key=lambda e: e["Order"])
+        ]
+        for q in resources(synth, stack, "AWS::Batch::JobQueue").values()
+    ]
+
+
+def _policy_text(synth: Synthesized, stack: str, role_path: str) -> str:
+    roles = [
+        lid
+        for lid, r in resources(synth, stack, "AWS::IAM::Role").items()
+        if role_path in r["Metadata"]["aws:cdk:path"]
+    ]
+    return json.dumps(
+        [
+            p["Properties"]["PolicyDocument"]
+            for p in resources(synth, stack, "AWS::IAM::Policy").values()
+            if any({"Ref": r} in p["Properties"]["Roles"] for r in roles)
+        ]
+    )
+
+
+def test_financial_risk_runs_monte_carlo_on_a_diversified_spot_pool(synth: Synthesized) -> None:
+    from hpc_constructs.catalog import InstanceCatalog, offered_in
+
+    queues = _queue_environments(synth, "FinancialRisk")
+    ec2_queue = next(q for q in queues if q[0]["Type"] == "SPOT")
+    assert [e["Type"] for e in ec2_queue] == ["SPOT", "EC2"]  # On-Demand after Spot
+    assert ec2_queue[0]["AllocationStrategy"] == "SPOT_PRICE_CAPACITY_OPTIMIZED"
+    assert len(ec2_queue[0]["Subnets"]) == 3
+    pool = ec2_queue[0]["InstanceTypes"]
+    assert len({t.split(".")[0] for t in pool}) == len(pool) == 12
+    assert all(offered_in(InstanceCatalog.get(t), "us-east-2") for t in pool)
+    assert [[e["Type"] for e in q] for q in queues if q[0]["Type"] != "SPOT"] == [["FARGATE_SPOT"]]
+    jobs = {
+        lid: j["Properties"]
+        for lid, j in resources(synth, "FinancialRisk", "AWS::Batch::JobDefinition").items()
+    }
+    mc = next(j for j in jobs.values() if j["PlatformCapabilities"] == ["EC2"])
+    assert mc["Parameters"] == {
+        "portfolio": "inputs/portfolio.parquet",
+        "paths": "100000",
+        "horizon_days": "10",
+    }
+    assert {"Name": "HPC_GRID_ARRAY_SIZE", "Value": "1000"} in mc["ContainerProperties"][
+        "Environment"
+    ]
+    assert mc["RetryStrategy"]["EvaluateOnExit"][0] == {
+        "Action": "RETRY",
+        "OnStatusReason": "Host EC2*",
+    }
+    job_role = _policy_text(synth, "FinancialRisk", "Grid/MonteCarlo/JobRole")
+    for prefix in ("inputs/*", "results/*", "checkpoints/*"):
+        assert prefix in job_role
+    (budget,) = resources(synth, "FinancialRisk", "AWS::Budgets::Budget").values()
+    assert budget["Properties"]["Budget"]["BudgetLimit"] == {"Amount": 5000, "Unit": "USD"}
+    _, policy = only(synth, "FinancialRisk", "AWS::Batch::SchedulingPolicy")
+    shares = policy["Properties"]["FairsharePolicy"]["ShareDistribution"]
+    assert [s["ShareIdentifier"] for s in shares] == ["rates", "credit", "equity"]
+
+
+def test_autonomous_driving_simulates_on_spot_gpus_with_lustre_linked_to_s3(
+    synth: Synthesized,
+) -> None:
+    from hpc_constructs.catalog import InstanceCatalog
+
+    (queue,) = _queue_environments(synth, "AutonomousDriving")
+    assert [e["Type"] for e in queue] == ["SPOT", "EC2"]
+    assert queue[0]["Ec2Configuration"] == [{"ImageType": "ECS_AL2023_NVIDIA"}]
+    for name in queue[0]["InstanceTypes"]:
+        spec = InstanceCatalog.get(name)
+        assert spec.gpus >= 1
+        assert spec.gpu_memory_mib / spec.gpus >= 20 * 1024
+    assert len({t.split(".")[0] for t in queue[0]["InstanceTypes"]}) >= 3
+    _, job = only(synth, "AutonomousDriving", "AWS::Batch::JobDefinition")
+    container = job["Properties"]["ContainerProperties"]
+    assert "/fsx" in [m["ContainerPath"] for m in container["MountPoints"]]
+    assert {"Type": "GPU", "Value": "1"} in container["ResourceRequirements"]
+    paths = {
+        a["Properties"]["FileSystemPath"]
+        for a in resources(
+            synth, "AutonomousDriving", "AWS::FSx::DataRepositoryAssociation"
+        ).values()
+    }
+    assert paths == {"/drive-logs", "/scenarios", "/results"}
+    assert resources(synth, "AutonomousDriving", "AWS::DataSync::Task")
+    snowball = [
+        r
+        for r in resources(synth, "AutonomousDriving", "AWS::IAM::Role").values()
+        if "SnowballImportRole" in r["Metadata"]["aws:cdk:path"]
+    ]
+    assert snowball
+
+
 def test_summary_counts_library_warnings_apart_from_cdk_nag(tmp_path: Path) -> None:
     report = {
         "pluginReports": [
@@ -214,6 +320,9 @@ def test_summary_reports_compute_lustre_and_validators(synth: Synthesized) -> No
     assert "p5.48xlarge x 2-2 nodes; 32 EFA interfaces and 3200 Gbps per node" in text
     assert "SCRATCH_2, 4800 GiB, 960 MB/s baseline" in text
     assert "PERSISTENT_2, 4800 GiB, 4,800 MB/s baseline" in text
+    assert "Batch grid queue: 12 types in 12 families (c8a.8xlarge" in text
+    assert "vCPU ceiling 5,120 (Spot 4,096 + On-Demand 1,024); Spot share 80%" in text
+    assert "Batch grid queue: 12 types in 4 families (g7.8xlarge" in text
     assert text.count("cdk-nag AwsSolutions: clean") == len(STACKS)
 
     # The README shows this output; keep it true (template sizes differ slightly between the
