@@ -110,7 +110,7 @@ class AutonomousDrivingStack(cdk.Stack):
                     file_system_path="/scenarios",
                     prefix="scenarios/",
                     export_events=(),
-                ),  # fmt: skip
+                ),
                 hc.DataRepository(bucket=bucket, file_system_path="/results", prefix="results/"),
             ],
         )

@@ -117,7 +117,7 @@ class FinancialRiskStack(cdk.Stack):
                 "Ref::paths",
                 "--horizon-days",
                 "Ref::horizon_days",
-            ],  # fmt: skip
+            ],
             parameters={
                 "portfolio": "inputs/portfolio.parquet",
                 "paths": str(c.paths_per_task),
