@@ -26,6 +26,7 @@ SECTIONS = [
     "lustre.md",
     "ingest.md",
     "batch.md",
+    "grid.md",
     "slurm.md",
     "lifecycle.md",
     "catalog.md",
