@@ -8,7 +8,7 @@ problem reported together); this module renders it with aws-cdk-lib's ``aws_batc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
@@ -33,7 +33,14 @@ from hpc_constructs.grid.job import (
     fargate_container,
     host_volume,
 )
-from hpc_constructs.grid.plan import GridPlan, GridProps, GridShare, InstanceRequirements, JobAsk
+from hpc_constructs.grid.plan import (
+    GridPlan,
+    GridProps,
+    GridShare,
+    InstanceRequirements,
+    JobAsk,
+    JobPlan,
+)
 from hpc_constructs.grid.plan import plan_grid as _plan_grid
 from hpc_constructs.grid.plan import plan_job as _plan_job
 from hpc_constructs.ingest._iam import nag_rendering
@@ -635,6 +642,27 @@ class BatchGrid(NodeLauncher):
             env.setdefault(ARRAY_SIZE_VARIABLE, str(plan.array_size))
         queue = self.fargate_job_queue if fargate else self.job_queue
         assert queue is not None  # plan_job refused fargate without a Fargate queue
+        container = self._container_factory(image, command, plan, env, fargate=fargate)
+        job = GridJob(
+            self, id, plan=plan, queue=queue, container_factory=container, job_role=job_role,
+            parameters=parameters, timeout=timeout, scheduling_priority=scheduling_priority,
+            propagate_tags=propagate_tags, share_identifier=share,
+        )  # fmt: skip
+        self.jobs.append(job)
+        for grantee in self._submitters:
+            self._grant_submit(grantee, [job.job_definition_arn])
+        return job
+
+    def _container_factory(
+        self,
+        image: str | ecs.ContainerImage,
+        command: Sequence[str],
+        plan: JobPlan,
+        env: Mapping[str, str],
+        *,
+        fargate: bool,
+    ) -> Callable[[Construct, iam.IRole], batch.IEcsContainerDefinition]:
+        """How a :class:`GridJob` makes its container once it has its job role."""
 
         def container(scope: Construct, role: iam.IRole) -> batch.IEcsContainerDefinition:
             common: dict[str, Any] = {
@@ -649,15 +677,7 @@ class BatchGrid(NodeLauncher):
             self._ec2_containers.append(made)
             return made
 
-        job = GridJob(
-            self, id, plan=plan, queue=queue, container_factory=container, job_role=job_role,
-            parameters=parameters, timeout=timeout, scheduling_priority=scheduling_priority,
-            propagate_tags=propagate_tags, share_identifier=share,
-        )  # fmt: skip
-        self.jobs.append(job)
-        for grantee in self._submitters:
-            self._grant_submit(grantee, [job.job_definition_arn])
-        return job
+        return container
 
     def _share_rule(self, v: Validator, share_identifier: str | None) -> str | None:
         shares = [s.identifier for s in self.plan.shares]
