@@ -26,8 +26,10 @@ from hpc_constructs.boot import (
     MountStep,
     gate_for,
     imds_hop_limit_rule,
+    log_retention_rule,
     user_data_script,
 )
+from hpc_constructs.boot.plan import TelemetryStep
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import InstanceSpec, efa_device_paths, plan_efa_interfaces
 from hpc_constructs.compute import (
@@ -47,6 +49,12 @@ from hpc_constructs.efa import (
     launch_template_interfaces,
 )
 from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
+from hpc_constructs.node_telemetry import (
+    DEFAULT_LOG_RETENTION,
+    LogRetention,
+    render_node_telemetry,
+    telemetry_step,
+)
 from hpc_constructs.nodes import (
     DEFAULT_LUSTRE_MOUNT_POINT,
     FileSystemInput,
@@ -134,6 +142,8 @@ class BatchProps:
     install_efa_software: bool = True
     health_gate: bool = True
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
+    #: A retention given as a number of days (None: a ``logs.RetentionDays`` member).
+    log_retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,7 @@ def plan_batch(
     v.in_range("root_volume_size_gib", props.root_volume_size_gib, 30, 16_384, "GiB")
     v.in_range("job_queue_priority", props.job_queue_priority, 0, 1000)
     imds_hop_limit_rule(v, props.imds_hop_limit)
+    log_retention_rule(v, props.log_retention_days)
     if not specs:
         return None
     spec = specs[0]
@@ -256,7 +267,9 @@ def plan_batch(
     )
 
 
-def batch_boot_plan(plan: BatchPlan, mounts: Sequence[MountStep] = ()) -> BootPlan:
+def batch_boot_plan(
+    plan: BatchPlan, mounts: Sequence[MountStep] = (), telemetry: TelemetryStep | None = None
+) -> BootPlan:
     """What a Batch node does at every boot: the EFA check (and install), the file systems;
     the ECS agent waits for them (a drop-in on ``ecs.service``) and a node that fails them
     keeps the agent stopped and powers off (unless ``health_gate=False``)."""
@@ -268,6 +281,7 @@ def batch_boot_plan(plan: BatchPlan, mounts: Sequence[MountStep] = ()) -> BootPl
         mounts=tuple(mounts),
         gate=gate_for("ecs", plan.health_gate),
         required_by=("ecs",) if plan.health_gate else (),
+        telemetry=telemetry,
     )
 
 
@@ -433,6 +447,10 @@ class BatchMultiNode(NodeLauncher):
         only logged. Default: - ``True``.
     :param imds_hop_limit: IMDSv2 PUT response hop limit (1-64). Jobs get their job role from
         the ECS agent, not from instance metadata, so 1 suffices. Default: - 1.
+    :param telemetry: the CloudWatch agent on every node (logs to ``log_group``, node metrics
+        in ``HpcConstructs/Nodes``; see ``EfaComputeFleet``). Default: - ``True``.
+    :param log_retention: a ``logs.RetentionDays`` or a number of days CloudWatch Logs
+        accepts. Default: - 180 days.
     :param security_group: the nodes' security group; with EFA, rules allowing all traffic to
         and from itself are added to it. Default: - a new group that has them (plus HTTPS
         egress).
@@ -467,6 +485,8 @@ class BatchMultiNode(NodeLauncher):
         job_queue_priority: int = 1,
         health_gate: bool = True,
         imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
+        telemetry: bool = True,
+        log_retention: LogRetention = DEFAULT_LOG_RETENTION,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
@@ -492,6 +512,7 @@ class BatchMultiNode(NodeLauncher):
             install_efa_software=install_efa_software,
             health_gate=health_gate,
             imds_hop_limit=imds_hop_limit,
+            log_retention_days=log_retention if isinstance(log_retention, int) else None,
         )
         facts = subnet_facts(selected) if selected is not None else None
         plan = plan_batch(v, props, region=stack_region(self), subnets=facts)
@@ -502,6 +523,10 @@ class BatchMultiNode(NodeLauncher):
         self._render_network(vpc, security_group, placement_group, shared)
         self._render_launch_template(root_volume_size_gib)
         self._render_compute_environment(vpc, selection, machine_image, role)
+        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
+        self.log_group: logs.LogGroup | None = (
+            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
+        )
         self._render_queue(job_queue_priority)
         for item in shared:
             self._wait_for(item)
@@ -593,7 +618,14 @@ class BatchMultiNode(NodeLauncher):
     @property
     def boot_plan(self) -> BootPlan:
         """What every node does at boot (read at synth time, after every ``add_*`` call)."""
-        return batch_boot_plan(self.plan, [mount_step(item) for item in self.file_systems])
+        step = (
+            telemetry_step(
+                self.log_group, self.node.path, efa=self.efa_enabled, gpu=self.instance_spec.is_gpu
+            )
+            if self.log_group is not None
+            else None
+        )
+        return batch_boot_plan(self.plan, [mount_step(item) for item in self.file_systems], step)
 
     def _boot_lines(self) -> list[str]:
         return user_data_script(self.boot_plan, self._user_commands)

@@ -19,6 +19,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -34,8 +35,10 @@ from hpc_constructs.boot import (
     gate_for,
     heartbeat_timeout_rule,
     imds_hop_limit_rule,
+    log_retention_rule,
     user_data_script,
 )
+from hpc_constructs.boot.plan import TelemetryStep
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     DEFAULT_EFA_INTERFACE_TYPE,
@@ -65,6 +68,12 @@ from hpc_constructs.efa import (
 )
 from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
 from hpc_constructs.mounts import LustreFileSystemLike
+from hpc_constructs.node_telemetry import (
+    DEFAULT_LOG_RETENTION,
+    LogRetention,
+    render_node_telemetry,
+    telemetry_step,
+)
 from hpc_constructs.nodes import (
     FileSystemInput,
     NodeLauncher,
@@ -167,6 +176,8 @@ class FleetProps:
     health_gate: bool = True
     health_gate_timeout_seconds: int = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
+    #: A retention given as a number of days (None: a ``logs.RetentionDays`` member).
+    log_retention_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -365,6 +376,7 @@ def plan_fleet(
     security_group_rule(v, props.security_group_given, props.allow_all_outbound)
     heartbeat_timeout_rule(v, props.health_gate_timeout_seconds)
     imds_hop_limit_rule(v, props.imds_hop_limit)
+    log_retention_rule(v, props.log_retention_days)
     if v.problems or architecture is None:
         return None
     return FleetPlan(
@@ -394,7 +406,10 @@ def plan_interface_type(value: str) -> EfaInterfaceType:
 
 
 def fleet_boot_plan(
-    plan: FleetPlan, spec: InstanceSpec, mounts: Sequence[MountStep] = ()
+    plan: FleetPlan,
+    spec: InstanceSpec,
+    mounts: Sequence[MountStep] = (),
+    telemetry: TelemetryStep | None = None,
 ) -> BootPlan:
     """What a fleet node of type ``spec`` does at every boot: the EFA check (and install
     unless the image ships the software), the instance store, the scratch volume, the file
@@ -418,6 +433,7 @@ def fleet_boot_plan(
         scratch=scratch,
         mounts=tuple(mounts),
         gate=gate_for("lifecycle-hook", plan.health_gate),
+        telemetry=telemetry,
     )
 
 
@@ -502,6 +518,11 @@ class EfaComputeFleet(NodeLauncher):
     :param imds_hop_limit: IMDSv2 PUT response hop limit (1-64). Raise it to 2 only when a
         container on a bridge network must read this node's instance metadata and role.
         Default: - 1.
+    :param telemetry: the CloudWatch agent on every node: boot, cloud-init and system logs to
+        ``log_group`` (KMS-encrypted), CPU, memory, disk, EFA and GPU metrics in
+        ``HpcConstructs/Nodes`` by ``NodeGroup`` (this construct's path). Default: - ``True``.
+    :param log_retention: a ``logs.RetentionDays`` or a number of days CloudWatch Logs
+        accepts. Default: - 180 days.
     """
 
     @check_prop_types
@@ -538,6 +559,8 @@ class EfaComputeFleet(NodeLauncher):
         health_gate: bool = True,
         health_gate_timeout: cdk.Duration | None = None,
         imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
+        telemetry: bool = True,
+        log_retention: LogRetention = DEFAULT_LOG_RETENTION,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
@@ -567,6 +590,7 @@ class EfaComputeFleet(NodeLauncher):
             health_gate=health_gate,
             health_gate_timeout_seconds=_seconds(health_gate_timeout),
             imds_hop_limit=imds_hop_limit,
+            log_retention_days=log_retention if isinstance(log_retention, int) else None,
         )
         facts = subnet_facts(selected) if selected is not None else None
         plan = plan_fleet(v, props, region=stack_region(self), subnets=facts)
@@ -575,6 +599,10 @@ class EfaComputeFleet(NodeLauncher):
         assert selection is not None
         self._render_facts(plan, selected)
         self._render_network(vpc, security_group, allow_all_outbound, role, placement_group)
+        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
+        self.log_group: logs.LogGroup | None = (
+            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
+        )
         self._render_image(machine_image)
         self._render_launch_templates(root_volume_size_gib, root_device_name, key_pair)
         self._render_notifications(notification_topic)
@@ -933,8 +961,13 @@ class EfaComputeFleet(NodeLauncher):
         for dependable in mount_dependables(item):
             self.auto_scaling_group.node.add_dependency(dependable)
 
+    def _telemetry_step(self, spec: InstanceSpec) -> TelemetryStep | None:
+        if self.log_group is None:
+            return None
+        return telemetry_step(self.log_group, self.node.path, efa=self.efa_enabled, gpu=spec.is_gpu)
+
     def _boot_script(self, spec: InstanceSpec) -> str:
-        plan = fleet_boot_plan(self.plan, spec, self._mounts)
+        plan = fleet_boot_plan(self.plan, spec, self._mounts, self._telemetry_step(spec))
         return "\n".join(["#!/bin/bash", *user_data_script(plan, self._user_commands)]) + "\n"
 
     @property
@@ -942,7 +975,9 @@ class EfaComputeFleet(NodeLauncher):
         """The boot plan of each launch template's first instance type (read at synth time,
         after every ``add_file_system``)."""
         return {
-            layout.spec.instance_type: fleet_boot_plan(self.plan, layout.spec, self._mounts)
+            layout.spec.instance_type: fleet_boot_plan(
+                self.plan, layout.spec, self._mounts, self._telemetry_step(layout.spec)
+            )
             for layout in self.plan.layouts
         }
 

@@ -284,6 +284,10 @@ def test_user_data_is_multipart_and_mounts_lustre_and_checks_efa(scenario: Scena
     assert "/etc/systemd/system/ecs.service.d/10-hpc-node-setup.conf" in commands
     assert "Requires=hpc-node-setup.service" in commands
     assert "systemctl mask --now --no-block ecs" in commands
+    # The CloudWatch agent ships the boot log to the construct's encrypted log group.
+    assert scenario.c5n.log_group is not None
+    assert "/opt/hpc-constructs/cloudwatch-agent.json" in commands
+    assert scenario.c5n.boot_plan.telemetry is not None
 
 
 def test_memlock_is_unlimited_and_shared_memory_is_sized(scenario: Scenario) -> None:
@@ -674,8 +678,9 @@ def test_health_gate_opt_out_and_hop_limit() -> None:
     stack, vpc = new_stack()
     mnp = BatchMultiNode(
         stack, "Mnp", vpc=vpc, vpc_subnets=one_subnet(vpc), instance_type="c5n.18xlarge",
-        max_nodes=2, health_gate=False, imds_hop_limit=2,
+        max_nodes=2, health_gate=False, imds_hop_limit=2, telemetry=False,
     )  # fmt: skip
+    assert mnp.log_group is None
     assert mnp.boot_plan.gate == "none"
     assert mnp.boot_plan.required_by == ()
     boot = str(stack.resolve(mnp.user_data.render()))

@@ -135,6 +135,7 @@ def sc() -> Scenario:
         vpc_subnets=_subnets(cpu, "us-east-2b"),
         instance_types=["hpc7a.96xlarge"],
         max_nodes=16,
+        log_retention=30,
     )
     fleets["Hpc6id"] = hc.EfaComputeFleet(
         stacks["Cpu"],
@@ -194,6 +195,7 @@ def sc() -> Scenario:
         # The documented opt-outs, exercised here.
         health_gate=False,
         imds_hop_limit=2,
+        telemetry=False,
     )
     block = vpcs["Block"]
     fleets["Block"] = hc.EfaComputeFleet(
@@ -532,6 +534,35 @@ def test_new_nodes_enter_service_through_the_launch_hook(sc: Scenario) -> None:
     assert data["InstanceInitiatedShutdownBehavior"] == "terminate"
 
 
+def test_nodes_ship_logs_and_metrics_through_the_cloudwatch_agent(sc: Scenario) -> None:
+    fleet = sc.fleets["C5n"]
+    assert fleet.log_group is not None
+    group = sc.props("Cpu", fleet.log_group)
+    assert group["RetentionInDays"] == 180
+    assert "KmsKeyId" in group
+    assert sc.props("Cpu", sc.fleets["Hpc7a"].log_group)["RetentionInDays"] == 30
+    keys = sc.resources("Cpu", "AWS::KMS::Key")
+    node_keys = [k for k in keys if k.startswith("HpcNodeLogsKey")]
+    assert len(node_keys) == 1  # one key per stack, shared by every launcher's log group
+    assert keys[node_keys[0]]["Properties"]["EnableKeyRotation"] is True
+    statements = next(
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for lid, r in sc.resources("Cpu", "AWS::IAM::Policy").items()
+        if lid.startswith("C5nTelemetryPolicy")
+    )
+    assert statements[1]["Action"] == "cloudwatch:PutMetricData"
+    assert statements[1]["Condition"] == {
+        "StringEquals": {"cloudwatch:namespace": "HpcConstructs/Nodes"}
+    }
+    script = sc.user_data("Cpu", "C5n")
+    assert "/opt/hpc-constructs/cloudwatch-agent.json" in script
+    assert sc.logical_id(fleet.log_group) in script  # the agent writes to this group
+    assert '\\"efa\\"' in script or '"efa"' in script.replace('\\"', '"')
+    plans = fleet.boot_plans
+    assert plans["c5n.18xlarge"].telemetry is not None
+    assert plans["c5n.18xlarge"].telemetry.node_group == "Cpu/C5n"
+
+
 def test_health_gate_and_hop_limit_opt_outs(sc: Scenario) -> None:
     group = sc.props("Spot", sc.fleets["Spot"].auto_scaling_group)
     assert "LifecycleHookSpecificationList" not in group
@@ -543,6 +574,9 @@ def test_health_gate_and_hop_limit_opt_outs(sc: Scenario) -> None:
     assert "health gate off" in script
     assert "complete-lifecycle-action" not in script
     assert sc.lt_data("Spot", "Spot")["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
+    assert sc.fleets["Spot"].log_group is None
+    assert not sc.resources("Spot", "AWS::Logs::LogGroup")
+    assert "cloudwatch-agent.json" not in script
 
 
 @pytest.mark.parametrize(
@@ -552,6 +586,7 @@ def test_health_gate_and_hop_limit_opt_outs(sc: Scenario) -> None:
         ({"health_gate_timeout": cdk.Duration.hours(3)}, "health_gate_timeout", "30 to 7200"),
         ({"imds_hop_limit": 0}, "imds_hop_limit", "1 to 64"),
         ({"imds_hop_limit": 65}, "imds_hop_limit", "1 to 64"),
+        ({"log_retention": 200}, "log_retention", "180"),
     ],
 )
 def test_fails_on_health_gate_timeout_or_hop_limit_out_of_range(

@@ -2,9 +2,11 @@
 do it (:mod:`.script`). No CDK imports: the sandbox tests run the scripts without the jsii runtime.
 """
 
+from hpc_constructs.boot.agent import AGENT_CONFIG_PATH, agent_config
 from hpc_constructs.boot.plan import (
     DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     DEFAULT_IMDS_HOP_LIMIT,
+    DEFAULT_LOG_RETENTION_DAYS,
     GATE_KINDS,
     INSTANCE_STORE_MOUNT_POINT,
     LIFECYCLE_HOOK_NAME,
@@ -12,15 +14,19 @@ from hpc_constructs.boot.plan import (
     GateKind,
     MountStep,
     ScratchStep,
+    TelemetryStep,
     gate_for,
     heartbeat_timeout_rule,
     imds_hop_limit_rule,
+    log_retention_rule,
 )
 from hpc_constructs.boot.script import EFA_INSTALLER_URL, node_setup_script, user_data_script
 
 __all__ = [
+    "AGENT_CONFIG_PATH",
     "DEFAULT_HEARTBEAT_TIMEOUT_SECONDS",
     "DEFAULT_IMDS_HOP_LIMIT",
+    "DEFAULT_LOG_RETENTION_DAYS",
     "EFA_INSTALLER_URL",
     "GATE_KINDS",
     "INSTANCE_STORE_MOUNT_POINT",
@@ -29,9 +35,12 @@ __all__ = [
     "GateKind",
     "MountStep",
     "ScratchStep",
+    "TelemetryStep",
+    "agent_config",
     "gate_for",
     "heartbeat_timeout_rule",
     "imds_hop_limit_rule",
+    "log_retention_rule",
     "node_setup_script",
     "user_data_script",
 ]

@@ -89,6 +89,18 @@ class ScratchStep:
 
 
 @dataclass(frozen=True)
+class TelemetryStep:
+    """The CloudWatch agent on the node: its log group, the ``NodeGroup`` dimension of its
+    metrics (the launcher's construct path) and which metric sections apply."""
+
+    log_group: str
+    node_group: str
+    efa: bool = False
+    gpu: bool = False
+    slurm: bool = False
+
+
+@dataclass(frozen=True)
 class BootPlan:
     """Everything a node's boot does, in order: EFA software and devices, the instance store,
     an EBS scratch volume, shared file systems; then (first boot only) the user's commands;
@@ -107,11 +119,27 @@ class BootPlan:
     gate: GateKind = "none"
     #: systemd units that must not start unless the set-up succeeded (``ecs``, ``slurmd``).
     required_by: tuple[str, ...] = field(default=())
+    #: Logs and metrics through the CloudWatch agent; None: no agent.
+    telemetry: TelemetryStep | None = None
 
 
 def gate_for(kind: GateKind, enabled: bool) -> GateKind:
     """The gate a launcher uses, or ``none`` when the user opted out (``health_gate=False``)."""
     return kind if enabled else "none"
+
+
+#: ``retentionInDays`` values CloudWatch Logs accepts (botocore logs model, ``Days``).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)  # fmt: skip
+#: Default: 180 days, as ParallelCluster's CloudWatch logs.
+DEFAULT_LOG_RETENTION_DAYS = 180
+
+
+def log_retention_rule(v: Validator, days: object) -> None:
+    """A retention given in days must be one CloudWatch Logs accepts (``logs.RetentionDays``
+    members always are)."""
+    if isinstance(days, int) and not isinstance(days, bool):
+        v.one_of("log_retention", days, LOG_RETENTION_DAYS, "the values CloudWatch Logs accepts")
 
 
 def heartbeat_timeout_rule(v: Validator, seconds: int) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 
+from hpc_constructs.boot.agent import AGENT_CONFIG_PATH, agent_config_text
 from hpc_constructs.boot.plan import (
     DONE_MARKER,
     INSTANCE_STORE_ARRAY,
@@ -30,6 +31,12 @@ from hpc_constructs.boot.plan import (
     BootPlan,
     MountStep,
     ScratchStep,
+)
+from hpc_constructs.telemetry import (
+    BOOT_FAILURES_METRIC,
+    BOOT_SUCCESSES_METRIC,
+    NODE_GROUP_DIMENSION,
+    NODE_METRICS_NAMESPACE,
 )
 
 #: Where the EFA installer is published (EC2 User Guide, "Get started with EFA and MPI").
@@ -145,7 +152,10 @@ gate() {
 _TRAP = """\
 on_exit() {
   local rc=$?
-  if [ "$rc" -ne 0 ]; then gate fail "node set-up failed (exit $rc)"; fi
+  if [ "$rc" -ne 0 ]; then
+    boot_metric @FAILED@
+    gate fail "node set-up failed (exit $rc)"
+  fi
 }
 trap on_exit EXIT
 rm -f @DONE@
@@ -422,8 +432,50 @@ if [ -s @USER@ ] && [ ! -e @STATE@/user-commands-done ]; then
   touch @STATE@/user-commands-done
 fi
 step "node ready"
+boot_metric @SUCCEEDED@
 gate pass "node set-up complete"
 """
+
+
+_TELEMETRY = """\
+# The CloudWatch agent ships this log and the node's metrics (@GROUP@). A node without it still
+# works: a failed install or start is logged and the set-up goes on.
+boot_metric() {
+  local region
+  region=$(curl -fsS -H "X-aws-ec2-metadata-token: $(curl -fsS -X PUT \\
+    -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)" \\
+    http://169.254.169.254/latest/meta-data/placement/region) || return 0
+  aws cloudwatch put-metric-data --region "$region" --namespace @NAMESPACE@ \\
+    --metric-name "$1" --dimensions @DIMENSION@=@GROUP@ --value 1 --unit Count \\
+    || step "telemetry: could not publish $1"
+}
+telemetry() {
+  local ctl=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+  if [ ! -x "$ctl" ] && ! retry 3 10 dnf install -y amazon-cloudwatch-agent; then
+    step "telemetry: the CloudWatch agent could not be installed; no logs or metrics from this node"
+    return 0
+  fi
+  if "$ctl" -a fetch-config -m ec2 -s -c file:@CONFIG@ >/dev/null 2>&1; then
+    step "telemetry: CloudWatch agent running (logs and metrics of @GROUP@)"
+  else
+    step "telemetry: the CloudWatch agent did not start; no logs or metrics from this node"
+  fi
+}
+telemetry
+"""
+
+
+def _telemetry(plan: BootPlan) -> str:
+    step = plan.telemetry
+    if step is None:
+        return "boot_metric() { :; }\n"
+    return _fill(
+        _TELEMETRY,
+        GROUP=shlex.quote(step.node_group),
+        NAMESPACE=NODE_METRICS_NAMESPACE,
+        DIMENSION=NODE_GROUP_DIMENSION,
+        CONFIG=AGENT_CONFIG_PATH,
+    )
 
 
 def node_setup_script(plan: BootPlan) -> str:
@@ -436,13 +488,26 @@ def node_setup_script(plan: BootPlan) -> str:
         STATE=STATE_DIR,
         LOG=LOG_PATH,
     )
-    trap = _fill(_TRAP, DONE=DONE_MARKER, LAUNCHER=plan.launcher, TYPE=plan.instance_type)
-    finish = _fill(_FINISH, DONE=DONE_MARKER, USER=USER_COMMANDS_PATH, STATE=STATE_DIR)
+    trap = _fill(
+        _TRAP,
+        DONE=DONE_MARKER,
+        LAUNCHER=plan.launcher,
+        TYPE=plan.instance_type,
+        FAILED=BOOT_FAILURES_METRIC,
+    )
+    finish = _fill(
+        _FINISH,
+        DONE=DONE_MARKER,
+        USER=USER_COMMANDS_PATH,
+        STATE=STATE_DIR,
+        SUCCEEDED=BOOT_SUCCESSES_METRIC,
+    )
     return "".join(
         [
             header,
             _gate(plan),
             trap,
+            _telemetry(plan),
             _efa(plan),
             _instance_store(plan.instance_store_disks),
             _scratch(plan.scratch),
@@ -495,6 +560,8 @@ def user_data_script(plan: BootPlan, user_commands: Sequence[str] = ()) -> list[
     ]
     lines += _heredoc(SETUP_PATH, node_setup_script(plan), "0755")
     lines += _heredoc(USER_COMMANDS_PATH, "\n".join(user_commands), "0700")
+    if plan.telemetry is not None:
+        lines += _heredoc(AGENT_CONFIG_PATH, agent_config_text(plan.telemetry), "0644")
     lines += _heredoc(
         f"/etc/systemd/system/{UNIT_NAME}", _fill(_UNIT, DONE=DONE_MARKER, SETUP=SETUP_PATH), "0644"
     )
