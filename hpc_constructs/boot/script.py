@@ -260,7 +260,9 @@ instance_store() {
   for d in "${disks[@]}"; do
     holder=$(find "/sys/class/block/${d##*/}/holders" -mindepth 1 -maxdepth 1 -printf '%f\\n' \\
       2>/dev/null | head -1 || true)
-    if [ -n "$holder" ] && mdadm --detail "/dev/$holder" 2>/dev/null | grep -q '@ARRAY@'; then
+    # grep reads all of mdadm's output: an early exit (grep -q) could fail the pipe under
+    # pipefail and make our own array look like the image's.
+    if [ -n "$holder" ] && mdadm --detail "/dev/$holder" 2>/dev/null | grep '@ARRAY@' >/dev/null; then
       dev="/dev/$holder"
       why="array assembled at boot"
     elif [ -n "$holder" ] || findmnt -rn -S "$d" >/dev/null; then
