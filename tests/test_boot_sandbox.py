@@ -7,6 +7,7 @@ waits for its own scenario and re-raises what it raised.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Callable
@@ -395,18 +396,56 @@ needs_namespaces = pytest.mark.skipif(
 )
 
 
+def _sources_digest() -> str:
+    """This module, the harness and its shims, and the script generator."""
+    digest = hashlib.sha256()
+    files = [Path(__file__), *sorted((ROOT / "tests/sandbox").rglob("*"))]
+    files += sorted((ROOT / "hpc_constructs/boot").glob("*.py"))
+    for path in files:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(scenario: str, plan: str, sources: str) -> str:
+    """A passed scenario is not run again while the generated scripts, the scenario and the
+    harness stay the same (HPC_SANDBOX_NO_CACHE=1 or --cache-clear runs them all)."""
+    digest = hashlib.sha256(f"{scenario}\0{plan}\0{sources}".encode())
+    for gate in (True, False):
+        p = boot_plan(plan, gate=gate)
+        digest.update(repr(p).encode() + node_setup_script(p).encode())
+        digest.update("\n".join(make_user_data(p, USER_COMMANDS)).encode())
+    return f"hpc-constructs/boot-sandbox/{digest.hexdigest()}"
+
+
 class _Runner:
     """Runs the selected scenarios on a thread pool; ``result`` waits for one."""
 
-    def __init__(self, cases: list[tuple[str, str]], factory: pytest.TempPathFactory) -> None:
+    def __init__(
+        self,
+        cases: list[tuple[str, str]],
+        factory: pytest.TempPathFactory,
+        cache: pytest.Cache | None,
+    ) -> None:
         self.pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
         self.futures: dict[tuple[str, str], Future[None]] = {}
+        self.keys: dict[tuple[str, str], str] = {}
+        self.cache = None if os.environ.get("HPC_SANDBOX_NO_CACHE") else cache
+        sources = _sources_digest()
         for scenario, plan in cases:
+            key = self.keys[(scenario, plan)] = cache_key(scenario, plan, sources)
+            if self.cache is not None and self.cache.get(key, False):
+                done: Future[None] = Future()
+                done.set_result(None)
+                self.futures[(scenario, plan)] = done
+                continue
             workdir = factory.mktemp(f"{scenario}-{plan}")
             self.futures[(scenario, plan)] = self.pool.submit(SCENARIOS[scenario][0], plan, workdir)
 
     def result(self, scenario: str, plan: str) -> None:
         self.futures[(scenario, plan)].result()
+        if self.cache is not None:
+            self.cache.set(self.keys[(scenario, plan)], True)
 
 
 @pytest.fixture(scope="module")
@@ -418,7 +457,7 @@ def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         and hasattr(item, "callspec")
         and "scenario" in item.callspec.params
     ]
-    run = _Runner(selected, tmp_path_factory)
+    run = _Runner(selected, tmp_path_factory, request.config.cache)
     yield run
     run.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -441,17 +480,26 @@ def test_boot_scenario(scenario: str, plan: str, runner: _Runner) -> None:
 
 
 @pytest.mark.parametrize("name", list(PLANS))
-def test_shellcheck(name: str, tmp_path: Path) -> None:
-    """No shellcheck finding at warning level in the user data or the set-up."""
+def test_shellcheck(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """No shellcheck finding at warning level in the user data or the set-up (a text that
+    passed is remembered in the pytest cache by its content)."""
     plan = boot_plan(name)
-    user_data = tmp_path / "user-data.sh"
-    user_data.write_text("#!/bin/bash\n" + "\n".join(make_user_data(plan, USER_COMMANDS)) + "\n")
-    setup = tmp_path / "node-setup.sh"
-    setup.write_text(node_setup_script(plan))
+    texts = {
+        "user-data.sh": "#!/bin/bash\n" + "\n".join(make_user_data(plan, USER_COMMANDS)) + "\n",
+        "node-setup.sh": node_setup_script(plan),
+    }
     shellcheck = ROOT / ".venv/bin/shellcheck"
+    args = [str(shellcheck), "-s", "bash", "-S", "warning"]
+    digest = hashlib.sha256("\0".join([*args, *texts.values()]).encode()).hexdigest()
+    key = f"hpc-constructs/shellcheck/{digest}"
+    cache = None if os.environ.get("HPC_SANDBOX_NO_CACHE") else request.config.cache
+    if cache is not None and cache.get(key, False):
+        return
+    for file_name, text in texts.items():
+        (tmp_path / file_name).write_text(text)
     proc = subprocess.run(
-        [str(shellcheck), "-s", "bash", "-S", "warning", str(user_data), str(setup)],
-        capture_output=True,
-        text=True,
+        [*args, *(str(tmp_path / n) for n in texts)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    if cache is not None:
+        cache.set(key, True)
