@@ -161,6 +161,8 @@ def resolve_file_systems(
         list(items.items()) if isinstance(items, Mapping) else [(None, i) for i in items]
     )
     for mount_point, item in pairs:
+        # A construct that knows how it is mounted (``SharedHome``) gives its own item.
+        item = getattr(item, "shared_file_system", item)
         if isinstance(item, SharedFileSystem):
             raw.append(item if mount_point is None else _with(item, mount_point=mount_point))
         elif is_file_system(item):

@@ -32,6 +32,14 @@ DATA_REPOSITORY_KEY_NOT_GRANTED: Final = PREFIX + "dataRepositoryKeyNotGranted"
 ISOLATED_WITHOUT_ENDPOINTS: Final = PREFIX + "isolatedWithoutEndpoints"
 #: A Spot pool of one instance family (BatchGrid): when that family runs short, every task waits.
 SINGLE_FAMILY_SPOT_POOL: Final = PREFIX + "singleFamilySpotPool"
+#: A ParallelCluster DirectoryService over ldap:// or with an LdapTlsReqCert that does not check
+#: the server certificate (never, allow, try): passwords readable or redirectable on the network.
+DIRECTORY_SERVICE_INSECURE: Final = PREFIX + "directoryServiceInsecure"
+#: An FSx for Lustre file system on an HpcDashboard whose capacity is unknown (imported): no
+#: free-capacity alarm unless a capacity or a GiB threshold is given.
+LUSTRE_CAPACITY_UNKNOWN: Final = PREFIX + "lustreCapacityUnknown"
+#: An HpcBudget notifying an imported SNS topic whose policy cannot let AWS Budgets publish.
+BUDGET_TOPIC_POLICY_NOT_ADDED: Final = PREFIX + "budgetTopicPolicyNotAdded"
 
 #: Every id above.
 ALL: Final[frozenset[str]] = frozenset(

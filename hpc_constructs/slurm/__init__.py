@@ -3,6 +3,13 @@ resource (``ParallelCluster``) and AWS PCS, managed Slurm (``PcsCluster``).
 """
 
 from hpc_constructs.slurm._checks import SlurmStorage
+from hpc_constructs.slurm._pc_platform import (
+    CustomAction,
+    CustomActions,
+    DirectoryService,
+    LoginNodePool,
+)
+from hpc_constructs.slurm.accounting import SlurmAccountingDatabase
 from hpc_constructs.slurm.parallelcluster import (
     DEFAULT_PARALLELCLUSTER_VERSION,
     PARALLELCLUSTER_ROLE_PATH,
@@ -14,6 +21,7 @@ from hpc_constructs.slurm.pcs import (
     DEFAULT_SLURM_VERSION,
     PCS_ROLE_PATH,
     PCS_SLURM_VERSIONS,
+    PcsAccounting,
     PcsCluster,
     PcsComputeNodeGroup,
 )
@@ -24,9 +32,15 @@ __all__ = [
     "PARALLELCLUSTER_ROLE_PATH",
     "PCS_ROLE_PATH",
     "PCS_SLURM_VERSIONS",
+    "CustomAction",
+    "CustomActions",
+    "DirectoryService",
+    "LoginNodePool",
     "ParallelCluster",
+    "PcsAccounting",
     "PcsCluster",
     "PcsComputeNodeGroup",
+    "SlurmAccountingDatabase",
     "SlurmComputeResource",
     "SlurmQueue",
     "SlurmStorage",

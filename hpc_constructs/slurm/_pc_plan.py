@@ -5,8 +5,9 @@ and renders the plan with :mod:`hpc_constructs.slurm._pc_render`."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import aws_ec2 as ec2
 
@@ -31,6 +32,11 @@ from hpc_constructs.nodes import (
     plan_placement,
 )
 from hpc_constructs.slurm._checks import capacity_type
+from hpc_constructs.slurm._pc_platform import (
+    CustomActions,
+    check_custom_actions,
+    check_custom_settings,
+)
 
 #: The ParallelCluster release the configuration is written for and checked against
 #: (``pcluster.schemas.cluster_schema.ClusterSchema`` of aws-parallelcluster 3.16.1).
@@ -86,6 +92,9 @@ class SlurmComputeResource:
         ``reservationWithoutPlacementGroup``).
     :param placement: ``False``: no placement group; ``True``: ParallelCluster's placement
         group for a non-EFA resource. Default: - ``None`` (see ``placement_group``).
+    :param custom_slurm_settings: ``NodeName`` settings (``CustomSlurmSettings``), except those
+        ParallelCluster manages (CPUs, Gres, NodeAddr, NodeHostname, NodeName, State, Weight).
+        Default: - none.
     """
 
     name: str
@@ -96,6 +105,7 @@ class SlurmComputeResource:
     capacity: FleetCapacity | None = None
     placement_group: ec2.IPlacementGroup | None = None
     placement: bool | None = None
+    custom_slurm_settings: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,12 +120,20 @@ class SlurmQueue:
         exactly one subnet.
     :param job_exclusive_allocation: one job per node. Default: - ``True`` for queues with EFA
         (tightly coupled jobs should not share nodes), ``False`` otherwise.
+    :param custom_actions: scripts the queue's nodes run at start and once configured
+        (:class:`CustomActions`; ``on_node_updated`` is for the head node and login pools).
+        Default: - none.
+    :param custom_slurm_settings: ``PartitionName`` settings (``CustomSlurmSettings``), except
+        those ParallelCluster manages (Nodes, PartitionName, ResumeTimeout, State,
+        SuspendTime, OverSubscribe). Default: - none.
     """
 
     name: str
     compute_resources: Sequence[SlurmComputeResource]
     vpc_subnets: SubnetsInput | None = None
     job_exclusive_allocation: bool | None = None
+    custom_actions: CustomActions | None = None
+    custom_slurm_settings: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,7 @@ class ResourcePlan:
     placement: PlacementPlan
     placement_group_name: str | None
     placement_off: bool
+    custom_slurm_settings: Mapping[str, Any] | None = None
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -149,6 +168,8 @@ class QueuePlan:
     name: str
     resources: tuple[ResourcePlan, ...]
     job_exclusive_allocation: bool
+    custom_actions: CustomActions | None = None
+    custom_slurm_settings: Mapping[str, Any] | None = None
 
     @property
     def capacity_type(self) -> str:
@@ -292,6 +313,9 @@ def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourceP
     )
     if placement.uses_group:
         check_placement(v, f"{rp}.placement_group", specs, placement.strategy or "cluster")
+    check_custom_settings(
+        v, f"{rp}.custom_slurm_settings", res.custom_slurm_settings, "ComputeResource"
+    )
     if len(v.problems) > before:
         return None
     return ResourcePlan(
@@ -305,6 +329,7 @@ def plan_resource(v: Validator, qp: str, res: SlurmComputeResource) -> ResourceP
         placement=placement,
         placement_group_name=None if group is None else group.placement_group_name,
         placement_off=res.placement is False,
+        custom_slurm_settings=res.custom_slurm_settings,
     )
 
 
@@ -326,6 +351,8 @@ def plan_queue(v: Validator, queue: SlurmQueue) -> QueuePlan | None:
         "unique compute resource names within the queue",
     )
     plans = [plan_resource(v, qp, r) for r in resources]
+    check_custom_actions(v, f"{qp}.custom_actions", queue.custom_actions, updated_allowed=False)
+    check_custom_settings(v, f"{qp}.custom_slurm_settings", queue.custom_slurm_settings, "Queue")
     items = [p for p in plans if p is not None]
     kinds = sorted({capacity_type(r.capacity) for r in items})
     v.require(
@@ -342,6 +369,8 @@ def plan_queue(v: Validator, queue: SlurmQueue) -> QueuePlan | None:
         name=queue.name,
         resources=tuple(items),
         job_exclusive_allocation=any(i.efa for i in items) if exclusive is None else exclusive,
+        custom_actions=queue.custom_actions,
+        custom_slurm_settings=queue.custom_slurm_settings,
     )
 
 

@@ -11,6 +11,13 @@ from typing import Any
 
 from hpc_constructs.nodes import SharedFileSystem
 from hpc_constructs.slurm._pc_plan import ClusterPlan, QueuePlan, ResourcePlan
+from hpc_constructs.slurm._pc_platform import (
+    CustomAction,
+    CustomActions,
+    DirectoryService,
+    custom_actions_config,
+    directory_service_config,
+)
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,15 @@ class NodeSettings:
     compute_role_arn: str
     key_name: str | None = None
     ssm_access: bool = True
-    on_node_configured: Mapping[str, Any] | None = None
+    #: ``user_data`` scripts, run after the queues' own ``OnNodeConfigured`` actions.
+    configured_scripts: tuple[CustomAction, ...] = ()
+    head_custom_actions: CustomActions | None = None
+    #: Managed policies added to the head node (the custom-action script read policy).
+    head_policies: tuple[str, ...] = ()
+    custom_slurm_settings: tuple[Mapping[str, Any], ...] = ()
+    database: Mapping[str, str] | None = None
+    directory_service: DirectoryService | None = None
+    login_pools: tuple[Mapping[str, Any], ...] = ()
 
 
 def placement_config(res: ResourcePlan) -> dict[str, Any] | None:
@@ -64,6 +79,8 @@ def compute_resource_config(res: ResourcePlan) -> dict[str, Any]:
     placement = placement_config(res)
     if placement is not None:
         out["Networking"] = {"PlacementGroup": placement}
+    if res.custom_slurm_settings:
+        out["CustomSlurmSettings"] = dict(res.custom_slurm_settings)
     return out
 
 
@@ -80,8 +97,11 @@ def queue_config(queue: QueuePlan, nodes: NodeSettings) -> dict[str, Any]:
     # InstanceRole excludes S3Access and AdditionalIamPolicies (QueueIamSchema): the role
     # carries every permission, including reading the custom-action script.
     out["Iam"] = {"InstanceRole": nodes.compute_role_arn}
-    if nodes.on_node_configured is not None:
-        out["CustomActions"] = {"OnNodeConfigured": dict(nodes.on_node_configured)}
+    actions = custom_actions_config(queue.custom_actions, nodes.configured_scripts)
+    if actions is not None:
+        out["CustomActions"] = actions
+    if queue.custom_slurm_settings:
+        out["CustomSlurmSettings"] = dict(queue.custom_slurm_settings)
     return out
 
 
@@ -96,10 +116,28 @@ def head_node_config(plan: ClusterPlan, nodes: NodeSettings) -> dict[str, Any]:
     }
     if nodes.key_name is not None:
         head["Ssh"] = {"KeyName": nodes.key_name}
+    policies = list(nodes.head_policies)
     if nodes.ssm_access:
-        policy = f"arn:{nodes.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-        head["Iam"] = {"AdditionalIamPolicies": [{"Policy": policy}]}
+        policies.insert(0, f"arn:{nodes.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")
+    if policies:
+        head["Iam"] = {"AdditionalIamPolicies": [{"Policy": p} for p in policies]}
+    actions = custom_actions_config(nodes.head_custom_actions)
+    if actions is not None:
+        head["CustomActions"] = actions
     return head
+
+
+def slurm_settings(plan: ClusterPlan, nodes: NodeSettings) -> dict[str, Any]:
+    # The custom resource does not stop the compute fleet before an update, and
+    # ParallelCluster rejects queue changes on a running fleet unless a QueueUpdateStrategy
+    # is set (User Guide, "Cluster operations"): DRAIN (the default) lets running jobs
+    # finish and replaces nodes afterwards.
+    out: dict[str, Any] = {"QueueUpdateStrategy": plan.queue_update_strategy}
+    if nodes.database is not None:
+        out["Database"] = dict(nodes.database)
+    if nodes.custom_slurm_settings:
+        out["CustomSlurmSettings"] = [dict(s) for s in nodes.custom_slurm_settings]
+    return out
 
 
 def cluster_config(
@@ -112,17 +150,17 @@ def cluster_config(
         "HeadNode": head_node_config(plan, nodes),
         "Scheduling": {
             "Scheduler": "slurm",
-            # The custom resource does not stop the compute fleet before an update, and
-            # ParallelCluster rejects queue changes on a running fleet unless a
-            # QueueUpdateStrategy is set (User Guide, "Cluster operations"): DRAIN (the
-            # default) lets running jobs finish and replaces nodes afterwards.
-            "SlurmSettings": {"QueueUpdateStrategy": plan.queue_update_strategy},
+            "SlurmSettings": slurm_settings(plan, nodes),
             "SlurmQueues": [queue_config(q, nodes) for q in plan.queues],
         },
     }
     shared = [shared_storage_config(item) for item in storage]
     if shared:
         config["SharedStorage"] = shared
+    if nodes.login_pools:
+        config["LoginNodes"] = {"Pools": [dict(p) for p in nodes.login_pools]}
+    if nodes.directory_service is not None:
+        config["DirectoryService"] = directory_service_config(nodes.directory_service)
     return config
 
 

@@ -5,7 +5,7 @@ these, then renders the plan."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hpc_constructs.boot import (
@@ -274,4 +274,68 @@ def pcs_boot_plan(plan: NodeGroupPlan, mounts: Sequence[MountStep] = ()) -> Boot
         mounts=tuple(mounts),
         gate=gate_for("slurmd", plan.health_gate),
         required_by=("slurmd",) if plan.health_gate else (),
+    )
+
+
+# --- accounting, custom settings, login nodes ------------------------------------------------
+
+#: Custom Slurm settings PCS documents per level. Cluster: Prolog, Epilog, SelectTypeParameters
+#: (cfn-lint's ``AWS::PCS::Cluster`` schema, ``SlurmCustomSetting.ParameterName``) and
+#: AccountingStorageEnforce (CloudFormation template reference, same property). Node groups:
+#: Weight, RealMemory (``AWS::PCS::ComputeNodeGroup`` schema). Queues: the schema names none
+#: (``AWS::PCS::Queue``); PCS checks them when the queue is created.
+PCS_SLURM_SETTINGS: dict[str, tuple[str, ...]] = {
+    "cluster": ("Prolog", "Epilog", "SelectTypeParameters", "AccountingStorageEnforce"),
+    "node group": ("Weight", "RealMemory"),
+}
+#: ``Accounting.DefaultPurgeTimeInDays``: -1 (never purge) or 1 to 10000; 0 is refused
+#: (botocore ``pcs`` ``AccountingRequest``).
+PCS_PURGE_DAYS = (-1, 10_000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PcsAccounting:
+    """PCS-managed Slurm accounting (``SlurmConfiguration.Accounting`` with ``Mode:
+    STANDARD``): PCS runs slurmdbd and its database; ``sacct`` and fair share work.
+
+    :param default_purge_time_days: days before accounting records are purged; -1 keeps them
+        as long as the cluster exists. Default: - -1.
+    """
+
+    default_purge_time_days: int = -1
+
+
+def check_pcs_accounting(v: Validator, accounting: PcsAccounting | None) -> None:
+    if accounting is None:
+        return
+    days = accounting.default_purge_time_days
+    high = PCS_PURGE_DAYS[1]
+    v.require(
+        days == -1 or 1 <= days <= high,
+        "accounting.default_purge_time_days",
+        days,
+        f"-1 (keep) or 1 to {high} days (0 is not valid)",
+    )
+
+
+def check_pcs_settings(v: Validator, prop: str, settings: object, level: str) -> None:
+    """Names a level accepts (case-insensitive, as Slurm reads them), string values."""
+    if settings is None:
+        return
+    if not isinstance(settings, Mapping) or not all(
+        isinstance(k, str) and isinstance(val, str) for k, val in settings.items()
+    ):
+        v.add(prop, settings, "a mapping of Slurm parameter name to string value")
+        return
+    allowed = PCS_SLURM_SETTINGS.get(level)
+    if allowed is None:
+        return
+    lower = {a.lower() for a in allowed}
+    bad = sorted(k for k in settings if k.lower() not in lower)
+    v.require(
+        not bad,
+        prop,
+        bad,
+        f"the settings PCS accepts for a {level}: {', '.join(allowed)} (PCS User Guide, "
+        '"Configuring custom Slurm settings in PCS"; cfn-lint AWS::PCS schema)',
     )

@@ -13,7 +13,8 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,10 @@ from hpc_constructs.compute import (
     check_offerings,
     check_private_subnets,
     check_single_subnet,
+    lookup_specs,
     select_subnets,
 )
-from hpc_constructs.errors import Validator, check_prop_types
+from hpc_constructs.errors import Validator, check_prop_types, warn
 from hpc_constructs.nodes import (
     FileSystemInput,
     FileSystemsInput,
@@ -56,14 +58,31 @@ from hpc_constructs.slurm._pc_plan import (
     SlurmComputeResource,
     SlurmQueue,
     check_cluster_name,
+    check_name,
     check_storage,
     plan_cluster,
 )
+from hpc_constructs.slurm._pc_platform import (
+    CustomAction,
+    CustomActions,
+    DirectoryService,
+    LoginNodePool,
+    check_cluster_settings,
+    check_custom_actions,
+    check_directory_service,
+    check_login_pools,
+    login_pool_config,
+)
 from hpc_constructs.slurm._pc_render import NodeSettings, cluster_config, placeholders, to_yaml
+from hpc_constructs.slurm.accounting import SlurmAccountingDatabase
 
 __all__ = [
     "DEFAULT_PARALLELCLUSTER_VERSION",
     "PARALLELCLUSTER_ROLE_PATH",
+    "CustomAction",
+    "CustomActions",
+    "DirectoryService",
+    "LoginNodePool",
     "ParallelCluster",
     "SlurmComputeResource",
     "SlurmQueue",
@@ -130,6 +149,21 @@ class ParallelCluster(NodeLauncher):
         Default: - a new group without rules.
     :param user_data: commands every compute node runs once configured (an
         ``OnNodeConfigured`` custom action from an S3 asset). Default: - none.
+    :param head_node_custom_actions: the head node's :class:`CustomActions` (start,
+        configured, updated); ``s3://`` scripts are readable by the head node only through a
+        managed policy on those objects. Default: - none.
+    :param custom_slurm_settings: ``SlurmSettings.CustomSlurmSettings``: a list of one-key
+        mappings for slurm.conf (``{"PriorityWeightFairshare": 10000}``) or several-key ones
+        for custom nodes and partitions; the settings ParallelCluster manages are refused.
+        Default: - none.
+    :param login_nodes: :class:`LoginNodePool` s (at most 10), on :attr:`security_group` (the
+        shared storage) and :attr:`login_security_group` (no rules: open what users need with
+        ``cluster.login_connections``). Default: - none.
+    :param directory_service: AD/LDAP users through SSSD (:class:`DirectoryService`; the
+        bind password only as a secret ARN). Default: - none (local users).
+    :param accounting_database: a :class:`SlurmAccountingDatabase` in ``vpc`` for Slurm
+        accounting (``SlurmSettings.Database``); its port is opened to the head node only
+        (:attr:`head_node_security_group`). Default: - no accounting.
     """
 
     @check_prop_types
@@ -154,6 +188,11 @@ class ParallelCluster(NodeLauncher):
         role: iam.IRole | None = None,
         security_group: ec2.ISecurityGroup | None = None,
         user_data: UserDataInput | None = None,
+        head_node_custom_actions: CustomActions | None = None,
+        custom_slurm_settings: Sequence[Mapping[str, Any]] | None = None,
+        login_nodes: Sequence[LoginNodePool] | None = None,
+        directory_service: DirectoryService | None = None,
+        accounting_database: SlurmAccountingDatabase | None = None,
     ) -> None:
         v = Validator(node_launcher_path(scope, id))
         plan = plan_cluster(
@@ -174,16 +213,19 @@ class ParallelCluster(NodeLauncher):
         commands = user_data_commands(v, "user_data", user_data)
         head_subnet = _head_subnet(v, scope, vpc, head_node_vpc_subnets, plan)
         queue_subnets = _queue_subnets(v, scope, vpc, vpc_subnets, queues, plan)
+        platform = _Platform(
+            head_actions=head_node_custom_actions,
+            settings=tuple(custom_slurm_settings or ()),
+            pools=tuple(login_nodes or ()),
+            directory=directory_service,
+            database=accounting_database,
+        )
+        pool_subnets = platform.check(v, scope, vpc, queues, plan, head_subnet)
         v.raise_if_any()
         assert plan is not None
         assert head_subnet is not None
         super().__init__(scope, id)
-        self.plan = plan
-        self.version = plan.version
-        self.os = plan.os
-        self.architecture: str = plan.architecture
-        self.head_node_instance_type: str = plan.head_node_instance_type
-        self.queue_update_strategy = plan.queue_update_strategy
+        self._remember_plan(plan)
         self.removal_policy = removal_policy
         self.cluster_name: str = cluster_name or cdk.Names.unique_resource_name(
             self, max_length=60, separator="-"
@@ -196,21 +238,30 @@ class ParallelCluster(NodeLauncher):
             "key_name": key_pair.key_pair_name if key_pair is not None else None,
             "ssm_access": ssm_access,
         }
-        self.file_systems: list[SharedFileSystem] = []
-        self._scripts: list[s3_assets.Asset] = []
-        self._script_policy: iam.Policy | None = None
         self._render_nodes(vpc, role, security_group)
+        self._render_platform(vpc, platform, pool_subnets)
         self._render_cluster(removal_policy)
         self._add_file_systems(items)
         if commands:
             self.add_user_data(*commands)
-        _warn(self, plan)
+        _warn(self, plan, platform)
+
+    def _remember_plan(self, plan: ClusterPlan) -> None:
+        self.plan = plan
+        self.version = plan.version
+        self.os = plan.os
+        self.architecture: str = plan.architecture
+        self.head_node_instance_type: str = plan.head_node_instance_type
+        self.queue_update_strategy = plan.queue_update_strategy
 
     # --- rendering ----------------------------------------------------------------------
 
     def _render_nodes(
         self, vpc: ec2.IVpc, role: iam.IRole | None, security_group: ec2.ISecurityGroup | None
     ) -> None:
+        self.file_systems: list[SharedFileSystem] = []
+        self._scripts: list[s3_assets.Asset] = []
+        self._script_policy: iam.Policy | None = None
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -258,6 +309,95 @@ class ParallelCluster(NodeLauncher):
             removal_policy=removal_policy,
         )
 
+    def _render_platform(
+        self, vpc: ec2.IVpc, platform: _Platform, pool_subnets: dict[str, ec2.ISubnet]
+    ) -> None:
+        """Login security group, head-node group for the database, script read grants."""
+        self.platform = platform
+        self._pool_subnets = pool_subnets
+        self._vpc_cidr = vpc.vpc_cidr_block
+        self.login_security_group: ec2.SecurityGroup | None = None
+        if platform.pools:
+            self.login_security_group = ec2.SecurityGroup(
+                self,
+                "LoginSecurityGroup",
+                vpc=vpc,
+                description=f"Login nodes of {self.node.path}: no rules until opened through "
+                "login_connections (ParallelCluster's own login group carries SSH)",
+                allow_all_outbound=False,
+            )
+        self.head_node_security_group: ec2.SecurityGroup | None = None
+        if platform.database is not None:
+            self.head_node_security_group = ec2.SecurityGroup(
+                self,
+                "HeadNodeSecurityGroup",
+                vpc=vpc,
+                description=f"Head node of {self.node.path} (slurmdbd): reaches the Slurm "
+                "accounting database",
+                allow_all_outbound=False,
+            )
+            platform.database.allow_from(self.head_node_security_group)
+        head_login = [*platform.head_action_list, *platform.pool_action_list]
+        self._script_read_policy = _script_read_policy(self, head_login)
+        for action in [a for q in self.plan.queues if q.custom_actions
+                       for a in q.custom_actions.all()]:  # fmt: skip
+            self._grant_script(action)
+
+    def _grant_script(self, action: CustomAction) -> None:
+        obj = action.s3_object
+        if obj is None:
+            return
+        if self._script_policy is None:
+            self._script_policy = iam.Policy(self, "ScriptReadPolicy")
+            self._script_policy.attach_to_role(self._node_role)
+        self._script_policy.add_statements(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[_object_arn(self, *obj)])
+        )
+
+    @property
+    def login_connections(self) -> ec2.Connections:
+        """The login nodes' extra group: ``cluster.login_connections.allow_from(peer, port)``."""
+        if self.login_security_group is None:
+            raise ValueError(f"{self.node.path} has no login_nodes")
+        return self.login_security_group.connections
+
+    def _platform_settings(self) -> dict[str, Any]:
+        platform = self.platform
+        policies = (
+            (self._script_read_policy.managed_policy_arn,) if self._script_read_policy else ()
+        )
+        database = platform.database
+        login_groups = [self.security_group.security_group_id]
+        if self.login_security_group is not None:
+            login_groups.append(self.login_security_group.security_group_id)
+        return {
+            "head_custom_actions": platform.head_actions,
+            "head_policies": policies,
+            "custom_slurm_settings": platform.settings,
+            "database": None
+            if database is None
+            else {
+                "Uri": database.uri,
+                "UserName": database.user_name,
+                "PasswordSecretArn": database.password_secret_arn,
+            },
+            "directory_service": platform.directory,
+            "login_pools": tuple(
+                login_pool_config(
+                    pool,
+                    subnet_id=self._pool_subnets[pool.name].subnet_id,
+                    security_groups=login_groups,
+                    allowed_cidr=self._vpc_cidr,
+                    policies=[
+                        *([f"arn:{cdk.Stack.of(self).partition}:iam::aws:policy/"
+                           "AmazonSSMManagedInstanceCore"] if self._settings["ssm_access"] else []),
+                        *policies,
+                    ],
+                )
+                for pool in platform.pools
+            ),
+        }  # fmt: skip
+
     @property
     def cluster_configuration(self) -> dict[str, Any]:
         """The ``ClusterConfiguration`` (CDK tokens for deploy-time ids), rendered from the
@@ -266,14 +406,22 @@ class ParallelCluster(NodeLauncher):
         nodes = NodeSettings(
             region=stack.region,
             partition=stack.partition,
-            head_security_groups=(self.security_group.security_group_id,),
+            head_security_groups=(
+                self.security_group.security_group_id,
+                *(
+                    []
+                    if self.head_node_security_group is None
+                    else [self.head_node_security_group.security_group_id]
+                ),
+            ),
             queue_security_groups=(
                 self.security_group.security_group_id,
                 self.compute_security_group.security_group_id,
             ),
             compute_role_arn=self._node_role.role_arn,
-            on_node_configured=_script_action([a.s3_object_url for a in self._scripts]),
+            configured_scripts=tuple(CustomAction.from_asset(a) for a in self._scripts),
             **self._settings,  # type: ignore[arg-type]
+            **self._platform_settings(),
         )
         return cluster_config(self.plan, nodes, self.file_systems)
 
@@ -417,7 +565,16 @@ def _queue_subnets(
     return out
 
 
-def _warn(scope: Construct, plan: ClusterPlan) -> None:
+def _warn(scope: Construct, plan: ClusterPlan, platform: _Platform) -> None:
+    if platform.insecure_directory:
+        warn(
+            scope,
+            "directoryServiceInsecure",
+            "DirectoryService uses ldap:// or an LdapTlsReqCert that does not check the "
+            "server certificate (never, allow, try): the bind password and users' "
+            "passwords can be read or redirected on the network. Use ldaps:// with "
+            "LdapTlsReqCert hard or demand.",
+        )
     for queue in plan.queues:
         for res in queue.resources:
             warn_launcher(
@@ -429,13 +586,122 @@ def _warn(scope: Construct, plan: ClusterPlan) -> None:
             )
 
 
-def _script_action(urls: Sequence[str]) -> dict[str, Any] | None:
-    """``OnNodeConfigured``: one ``Script``, or a ``Sequence`` of them (ParallelCluster 3.6+)."""
-    if not urls:
+# --- platform: login pools, directory, accounting, custom actions ----------------------------
+
+
+@dataclass(frozen=True)
+class _Platform:
+    """The platform props, checked together (plain values and the database construct)."""
+
+    head_actions: CustomActions | None
+    settings: tuple[Mapping[str, Any], ...]
+    pools: tuple[LoginNodePool, ...]
+    directory: DirectoryService | None
+    database: SlurmAccountingDatabase | None
+    insecure_directory: bool = False
+
+    @property
+    def head_action_list(self) -> list[CustomAction]:
+        return self.head_actions.all() if self.head_actions else []
+
+    @property
+    def pool_action_list(self) -> list[CustomAction]:
+        return [a for p in self.pools if p.custom_actions for a in p.custom_actions.all()]
+
+    def check(
+        self,
+        v: Validator,
+        scope: Construct,
+        vpc: ec2.IVpc,
+        queues: Sequence[SlurmQueue],
+        plan: ClusterPlan | None,
+        head_subnet: ec2.ISubnet | None,
+    ) -> dict[str, ec2.ISubnet]:
+        """Every platform rule; the login pools' subnets."""
+        check_custom_actions(v, "head_node_custom_actions", self.head_actions, updated_allowed=True)
+        check_cluster_settings(v, self.settings, accounting=self.database is not None)
+        check_login_pools(v, self.pools, [q.name for q in queues], check_name)
+        object.__setattr__(self, "insecure_directory", check_directory_service(v, self.directory))
+        if self.database is not None:
+            check_same_vpc(v, scope, vpc, self.database)
+        return _pool_subnets(v, scope, vpc, self.pools, plan, head_subnet)
+
+
+def check_same_vpc(
+    v: Validator, scope: Construct, vpc: ec2.IVpc, database: SlurmAccountingDatabase
+) -> None:
+    stack = cdk.Stack.of(scope)
+    theirs, ours = stack.resolve(database.vpc.vpc_id), stack.resolve(vpc.vpc_id)
+    v.require(
+        theirs == ours,
+        "accounting_database",
+        f"{database.node.path} (VPC {database.vpc.node.path})",
+        f"a database in the cluster's VPC ({vpc.node.path}): the head node reaches it "
+        "through a security group rule, which works within one VPC",
+    )
+
+
+def _pool_subnets(
+    v: Validator,
+    scope: Construct,
+    vpc: ec2.IVpc,
+    pools: Sequence[LoginNodePool],
+    plan: ClusterPlan | None,
+    head_subnet: ec2.ISubnet | None,
+) -> dict[str, ec2.ISubnet]:
+    """Each pool's one subnet (default: the head node's), offering its type, and its type of
+    the cluster's architecture."""
+    out: dict[str, ec2.ISubnet] = {}
+    for pool in pools:
+        if not isinstance(pool, LoginNodePool):
+            continue
+        lp = f"login_nodes[{pool.name}]"
+        specs = lookup_specs(v, f"{lp}.instance_type", [pool.instance_type])
+        if specs and plan is not None:
+            v.require(
+                specs[0].architecture == plan.architecture,
+                f"{lp}.instance_type",
+                f"{pool.instance_type} ({specs[0].architecture})",
+                f"an {plan.architecture} type (login nodes use the cluster's AMI)",
+            )
+        selection = as_subnet_selection(v, f"{lp}.vpc_subnets", pool.vpc_subnets)
+        if selection is None:
+            if head_subnet is not None:
+                out[pool.name] = head_subnet
+            subnets = [head_subnet] if head_subnet is not None else []
+        else:
+            selected = select_subnets(vpc, selection)
+            check_single_subnet(v, f"{lp}.vpc_subnets", selected, "a login pool has one subnet")
+            subnets = list(selected.subnets)
+            if subnets:
+                out[pool.name] = subnets[0]
+        if specs and subnets:
+            check_offerings(v, scope, f"{lp}.instance_type", specs, subnets, f"{lp}.vpc_subnets")
+    return out
+
+
+def _object_arn(scope: Construct, bucket: str, key: str) -> str:
+    return f"arn:{cdk.Stack.of(scope).partition}:s3:::{bucket}/{key}"
+
+
+def _script_read_policy(
+    scope: Construct, actions: Sequence[CustomAction]
+) -> iam.ManagedPolicy | None:
+    """Read on exactly the head node's and login pools' ``s3://`` scripts, as a managed policy
+    (ParallelCluster takes ``AdditionalIamPolicies`` by ARN)."""
+    objects = sorted({o for a in actions if (o := a.s3_object) is not None}, key=str)
+    if not objects:
         return None
-    if len(urls) == 1:
-        return {"Script": urls[0]}
-    return {"Sequence": [{"Script": u} for u in urls]}
+    return iam.ManagedPolicy(
+        scope,
+        "CustomActionScripts",
+        description="Read the head node's and login nodes' custom-action scripts",
+        statements=[
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[_object_arn(scope, *o) for o in objects]
+            )
+        ],
+    )
 
 
 def write_script(lines: Sequence[str]) -> str:

@@ -9,7 +9,8 @@ group, IMDSv2 and the shared file-system mounts, and queues that route jobs to t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -58,7 +59,10 @@ from hpc_constructs.slurm._pcs_plan import (
     PCS_SPOT_STRATEGIES,
     NodeGroupFacts,
     NodeGroupPlan,
+    PcsAccounting,
+    check_pcs_accounting,
     check_pcs_name,
+    check_pcs_settings,
     pcs_boot_plan,
     plan_node_group,
 )
@@ -69,6 +73,7 @@ __all__ = [
     "PCS_SIZE_MAX_NODES",
     "PCS_SLURM_VERSIONS",
     "PCS_SPOT_STRATEGIES",
+    "PcsAccounting",
     "PcsCluster",
     "PcsComputeNodeGroup",
 ]
@@ -109,9 +114,14 @@ class PcsComputeNodeGroup(NodeLauncher):
         role: iam.IRole | None,
         placement_group: ec2.IPlacementGroup | None,
         commands: Sequence[str],
+        slurm_custom_settings: Mapping[str, str] | None = None,
+        login: bool = False,
     ) -> None:
         super().__init__(scope, id)
         self.cluster = scope
+        #: A login node group: static, in no queue (``PcsCluster.add_login_node_group``).
+        self.is_login = login
+        self.slurm_custom_settings = dict(slurm_custom_settings or {})
         self.plan = plan
         self.name = plan.name
         self.instance_specs = plan.specs
@@ -233,6 +243,13 @@ class PcsComputeNodeGroup(NodeLauncher):
             spot_options=pcs.CfnComputeNodeGroup.SpotOptionsProperty(allocation_strategy=strategy)
             if strategy is not None
             else None,
+            slurm_configuration=pcs.CfnComputeNodeGroup.SlurmConfigurationProperty(
+                slurm_custom_settings=_custom_settings(
+                    pcs.CfnComputeNodeGroup.SlurmCustomSettingProperty, self.slurm_custom_settings
+                )
+            )
+            if self.slurm_custom_settings
+            else None,
         )
 
     def _wait_for(self, item: SharedFileSystem) -> None:
@@ -302,6 +319,10 @@ class PcsCluster(Construct):
         Default: - a new group.
     :param user_data: boot commands of every node group (a list of shell lines or an
         ``ec2.UserData``), run after the mounts. Default: - none.
+    :param accounting: PCS-managed Slurm accounting (:class:`PcsAccounting`). Default: - off
+        (PCS's ``Mode: NONE``).
+    :param slurm_custom_settings: cluster-level Slurm settings PCS accepts (Prolog, Epilog,
+        SelectTypeParameters, AccountingStorageEnforce). Default: - none.
     """
 
     @check_prop_types
@@ -319,9 +340,13 @@ class PcsCluster(Construct):
         scale_down_idle_time_seconds: int | None = None,
         security_group: ec2.ISecurityGroup | None = None,
         user_data: UserDataInput | None = None,
+        accounting: PcsAccounting | None = None,
+        slurm_custom_settings: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
+        check_pcs_accounting(v, accounting)
+        check_pcs_settings(v, "slurm_custom_settings", slurm_custom_settings, "cluster")
         v.one_of(
             "slurm_version",
             slurm_version,
@@ -351,6 +376,9 @@ class PcsCluster(Construct):
         self.user_data_commands: list[str] = commands
         self.security_group = self._security_group(vpc, security_group)
         self.connections: ec2.Connections = self.security_group.connections
+        self.login_security_group: ec2.SecurityGroup | None = None
+        self.accounting = accounting
+        self.slurm_custom_settings = dict(slurm_custom_settings or {})
         self.cluster = self._cluster(scale_down_idle_time_seconds)
         self.node_groups: list[PcsComputeNodeGroup] = []
         self.queues: list[pcs.CfnQueue] = []
@@ -391,9 +419,20 @@ class PcsCluster(Construct):
 
     def _cluster(self, scale_down_idle_time_seconds: int | None) -> pcs.CfnCluster:
         slurm_config = None
-        if scale_down_idle_time_seconds is not None:
+        accounting = self.accounting
+        if scale_down_idle_time_seconds is not None or accounting or self.slurm_custom_settings:
             slurm_config = pcs.CfnCluster.SlurmConfigurationProperty(
-                scale_down_idle_time_in_seconds=scale_down_idle_time_seconds
+                scale_down_idle_time_in_seconds=scale_down_idle_time_seconds,
+                accounting=pcs.CfnCluster.AccountingProperty(
+                    mode="STANDARD",
+                    default_purge_time_in_days=accounting.default_purge_time_days,
+                )
+                if accounting is not None
+                else None,
+                slurm_custom_settings=_custom_settings(
+                    pcs.CfnCluster.SlurmCustomSettingProperty, self.slurm_custom_settings
+                )
+                or None,
             )
         return pcs.CfnCluster(
             self,
@@ -470,6 +509,7 @@ class PcsCluster(Construct):
         user_data: UserDataInput | None = None,
         health_gate: bool = True,
         imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
+        slurm_custom_settings: Mapping[str, str] | None = None,
     ) -> PcsComputeNodeGroup:
         """Add a compute node group.
 
@@ -504,26 +544,106 @@ class PcsCluster(Construct):
         :param health_gate: slurmd waits for the node set-up; a node whose set-up or commands
             fail masks slurmd and powers off. ``False``: only logged. Default: - ``True``.
         :param imds_hop_limit: IMDSv2 PUT response hop limit (1-64). Default: - 1.
+        :param slurm_custom_settings: node settings PCS accepts for a node group (Weight,
+            RealMemory). Default: - none.
         """
-        v = Validator(f"{self.node.path}/{id}")
-        _, group_strategy, group_label = placement_group_facts(placement_group)
-        plan = self._plan_node_group(
-            v, name=name if name is not None else id.lower(), instance_types=instance_types,
-            min_nodes=min_nodes, max_nodes=max_nodes, efa=efa, capacity=capacity,
-            has_own_image=machine_image is not None, group_strategy=group_strategy,
-            group_label=group_label, placement=placement,
-            root_volume_size_gib=root_volume_size_gib, health_gate=health_gate,
-            imds_hop_limit=imds_hop_limit,
+        return self._add_group(
+            id, instance_types=instance_types, max_nodes=max_nodes, min_nodes=min_nodes,
+            name=name, vpc_subnets=vpc_subnets, efa=efa, capacity=capacity,
+            placement_group=placement_group, placement=placement, machine_image=machine_image,
+            root_volume_size_gib=root_volume_size_gib, role=role, user_data=user_data,
+            health_gate=health_gate, imds_hop_limit=imds_hop_limit,
+            slurm_custom_settings=slurm_custom_settings,
         )  # fmt: skip
-        subnets = self._node_group_subnets(v, vpc_subnets, plan, list(instance_types))
-        check_role_path(v, "role", role, path=PCS_ROLE_PATH, name_prefix="AWSPCS", why=_ROLE_RULE)
-        commands = user_data_commands(v, "user_data", user_data)
+
+    def _add_group(self, id: str, *, login: bool = False, **p: Any) -> PcsComputeNodeGroup:
+        """The checks and rendering of :meth:`add_node_group` (and login groups)."""
+        v = Validator(f"{self.node.path}/{id}")
+        name = p["name"] if p["name"] is not None else id.lower()
+        check_pcs_settings(v, "slurm_custom_settings", p["slurm_custom_settings"], "node group")
+        if login:
+            queue_names = [str(q.name) for q in self.queues]
+            v.require(
+                name not in queue_names,
+                "name",
+                name,
+                f"a name no queue uses ({', '.join(queue_names)}): one name, one group of nodes",
+            )
+        _, group_strategy, group_label = placement_group_facts(p["placement_group"])
+        plan = self._plan_node_group(
+            v, name=name, instance_types=p["instance_types"], min_nodes=p["min_nodes"],
+            max_nodes=p["max_nodes"], efa=p["efa"], capacity=p["capacity"],
+            has_own_image=p["machine_image"] is not None, group_strategy=group_strategy,
+            group_label=group_label, placement=p["placement"],
+            root_volume_size_gib=p["root_volume_size_gib"], health_gate=p["health_gate"],
+            imds_hop_limit=p["imds_hop_limit"],
+        )  # fmt: skip
+        subnets = self._node_group_subnets(v, p["vpc_subnets"], plan, list(p["instance_types"]))
+        check_role_path(
+            v, "role", p["role"], path=PCS_ROLE_PATH, name_prefix="AWSPCS", why=_ROLE_RULE
+        )
+        commands = user_data_commands(v, "user_data", p["user_data"])
         v.raise_if_any()
         assert plan is not None
         return self._render_node_group(
-            id, plan, subnets=subnets, machine_image=machine_image, role=role,
-            placement_group=placement_group, commands=commands, efa_given=efa,
+            id, plan, subnets=subnets, machine_image=p["machine_image"], role=p["role"],
+            placement_group=p["placement_group"], commands=commands, efa_given=p["efa"],
+            slurm_custom_settings=p["slurm_custom_settings"], login=login,
         )  # fmt: skip
+
+    @check_prop_types
+    def add_login_node_group(
+        self,
+        id: str,
+        *,
+        instance_types: Sequence[str],
+        count: int = 1,
+        name: str | None = None,
+        vpc_subnets: SubnetsInput | None = None,
+        machine_image: ec2.IMachineImage | None = None,
+        root_volume_size_gib: int = 64,
+        role: iam.IRole | None = None,
+        user_data: UserDataInput | None = None,
+        health_gate: bool = True,
+    ) -> PcsComputeNodeGroup:
+        """Add a login node group: a static compute node group (``count`` nodes always on)
+        attached to no queue, where users log in and submit (PCS User Guide, login nodes).
+
+        Its nodes use the cluster security group (to reach the controller and the file
+        systems) and :attr:`login_security_group`, which has no rules: open what users need,
+        e.g. ``cluster.login_connections.allow_from(ec2.Peer.ipv4(cidr), ec2.Port.tcp(22))``
+        (Session Manager needs none). No EFA, no placement group. Its name may not be a
+        queue's, and :meth:`add_queue` refuses it.
+
+        :param count: nodes (min = max). Default: - 1.
+        The other props are :meth:`add_node_group`'s.
+        """
+        group = self._add_group(
+            id, login=True, instance_types=instance_types, max_nodes=count, min_nodes=count,
+            name=name, vpc_subnets=vpc_subnets, efa=False, capacity=None, placement_group=None,
+            placement=False, machine_image=machine_image,
+            root_volume_size_gib=root_volume_size_gib, role=role, user_data=user_data,
+            health_gate=health_gate, imds_hop_limit=DEFAULT_IMDS_HOP_LIMIT,
+            slurm_custom_settings=None,
+        )  # fmt: skip
+        if self.login_security_group is None:
+            self.login_security_group = ec2.SecurityGroup(
+                self,
+                "LoginSecurityGroup",
+                vpc=self.vpc,
+                description=f"Login nodes of {self.node.path}: no rules until opened through "
+                "login_connections",
+                allow_all_outbound=False,
+            )
+        group.launch_template.connections.add_security_group(self.login_security_group)
+        return group
+
+    @property
+    def login_connections(self) -> ec2.Connections:
+        """The login node groups' own group (``allow_from(peer, port)`` for user access)."""
+        if self.login_security_group is None:
+            raise ValueError(f"{self.node.path} has no login node group")
+        return self.login_security_group.connections
 
     def _plan_node_group(self, v: Validator, **props: object) -> NodeGroupPlan | None:
         facts = NodeGroupFacts(
@@ -592,11 +712,15 @@ class PcsCluster(Construct):
         *,
         node_groups: Sequence[PcsComputeNodeGroup],
         name: str | None = None,
+        slurm_custom_settings: Mapping[str, str] | None = None,
     ) -> pcs.CfnQueue:
         """Add a queue (Slurm partition) that schedules jobs onto ``node_groups``.
 
-        :param name: the partition name users pass to ``sbatch -p``, 3-25 characters.
-            Default: - ``id`` lowercased.
+        :param name: the partition name users pass to ``sbatch -p``, 3-25 characters; not a
+            login node group's name. Default: - ``id`` lowercased.
+        :param slurm_custom_settings: partition settings (``SlurmCustomSettings``); the PCS
+            schema lists none for queues, PCS checks them when it creates the queue.
+            Default: - none.
         """
         v = Validator(f"{self.node.path}/{id}")
         queue_name = name if name is not None else id.lower()
@@ -605,6 +729,21 @@ class PcsCluster(Construct):
         v.require(len(groups) > 0, "node_groups", groups, "one or more node groups")
         foreign = [g.node.path for g in groups if g not in self.node_groups]
         v.require(not foreign, "node_groups", foreign, "node groups added to this cluster")
+        logins = [g.node.path for g in groups if g.is_login]
+        v.require(
+            not logins,
+            "node_groups",
+            logins,
+            "compute node groups: a login node group is in no queue (PCS login nodes)",
+        )
+        login_names = [g.name for g in self.node_groups if g.is_login]
+        v.require(
+            queue_name not in login_names,
+            "name",
+            queue_name,
+            f"a name no login node group uses ({', '.join(login_names)})",
+        )
+        check_pcs_settings(v, "slurm_custom_settings", slurm_custom_settings, "queue")
         v.raise_if_any()
         queue = pcs.CfnQueue(
             self,
@@ -617,6 +756,18 @@ class PcsCluster(Construct):
                 )
                 for g in groups
             ],
+            slurm_configuration=pcs.CfnQueue.SlurmConfigurationProperty(
+                slurm_custom_settings=_custom_settings(
+                    pcs.CfnQueue.SlurmCustomSettingProperty, slurm_custom_settings or {}
+                )
+            )
+            if slurm_custom_settings
+            else None,
         )
         self.queues.append(queue)
         return queue
+
+
+def _custom_settings(kind: Any, settings: Mapping[str, str]) -> list[Any]:
+    """``SlurmCustomSettings`` of a cluster, node group or queue (same shape, three L1 types)."""
+    return [kind(parameter_name=k, parameter_value=val) for k, val in settings.items()]
