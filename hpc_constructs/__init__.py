@@ -82,6 +82,10 @@ _EXPORTS: dict[str, str] = {
     "SlurmAccountingDatabase": "slurm",
     "SharedHome": "shared_home",
     "SharedHomeAccessPoint": "shared_home",
+    "AlarmThresholds": "ops",
+    "CostAllocationTags": "ops",
+    "HpcBudget": "ops",
+    "HpcDashboard": "ops",
 }
 
 __all__ = [
@@ -90,10 +94,12 @@ __all__ = [
     "PARALLELCLUSTER_ROLE_PATH",
     "PCS_ROLE_PATH",
     "PCS_SLURM_VERSIONS",
+    "AlarmThresholds",
     "BatchGrid",
     "BatchMultiNode",
     "BatchPlan",
     "CapacityKind",
+    "CostAllocationTags",
     "CustomAction",
     "CustomActions",
     "DataIngest",
@@ -115,6 +121,8 @@ __all__ = [
     "GridPlan",
     "GridShare",
     "HdfsNameNode",
+    "HpcBudget",
+    "HpcDashboard",
     "HpcValidationError",
     "InstanceCatalog",
     "InstanceRequirements",
@@ -214,6 +222,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
     from hpc_constructs.mounts import LustreFileSystemLike
     from hpc_constructs.network import FabricEndpoint, NetworkFabric
     from hpc_constructs.nodes import NodeLauncher, SharedFileSystem
+    from hpc_constructs.ops import AlarmThresholds, CostAllocationTags, HpcBudget, HpcDashboard
     from hpc_constructs.shared_home import SharedHome, SharedHomeAccessPoint
     from hpc_constructs.slurm import (
         DEFAULT_PARALLELCLUSTER_VERSION,
