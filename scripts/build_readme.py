@@ -29,6 +29,7 @@ SECTIONS = [
     "grid.md",
     "slurm.md",
     "lifecycle.md",
+    "operations.md",
     "catalog.md",
     "_deploy.md",
 ]
