@@ -12,18 +12,23 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_efs as efs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match
 
 from hpc_constructs import (
+    CustomAction,
+    CustomActions,
+    DirectoryService,
     FleetCapacity,
     HpcValidationError,
+    LoginNodePool,
     LustreScratch,
     NetworkFabric,
     ParallelCluster,
     SharedFileSystem,
+    SharedHome,
+    SlurmAccountingDatabase,
     SlurmComputeResource,
     SlurmQueue,
 )
@@ -43,6 +48,16 @@ from tests.harness import (
 #: Pinned ParallelCluster release whose ClusterSchema checks the generated configuration.
 SCHEMA_CHECK = ROOT / "tests" / "pcluster_schema_check.py"
 RESERVATION = "cr-0123456789abcdef0"
+AD_SECRET = "arn:aws:secretsmanager:us-east-2:123456789012:secret:ad-read-only-AbCdEf"
+DIRECTORY = DirectoryService(
+    domain_name="corp.example.com",
+    domain_addresses=["ldaps://corp.example.com"],
+    read_only_user="cn=ReadOnly,ou=Users,ou=CORP,dc=corp,dc=example,dc=com",
+    password_secret_arn=AD_SECRET,
+    ldap_tls_ca_cert="/etc/pki/corp-ca.pem",
+    ldap_access_filter="memberOf=cn=hpc-users,ou=Groups,dc=corp,dc=example,dc=com",
+    additional_sssd_configs={"debug_level": "0x1ff"},
+)
 
 
 def _cpu(**kw: Any) -> SlurmComputeResource:
@@ -104,14 +119,8 @@ def _scenario(app: cdk.App) -> None:
     cdk.Validations.of(scratch).acknowledge(
         cdk.Acknowledgment(id="hpc-constructs:scratchWithoutExport", reason="test scratch")
     )
-    home = efs.FileSystem(
-        stack,
-        "Home",
-        vpc=fabric.vpc,
-        vpc_subnets=fabric.compute_subnets,
-        encrypted=True,
-        removal_policy=cdk.RemovalPolicy.RETAIN,
-    )
+    home = SharedHome(stack, "Home", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets)
+    database = SlurmAccountingDatabase(stack, "Accounting", vpc=fabric.vpc)
     group = ec2.PlacementGroup(stack, "Group", strategy=ec2.PlacementGroupStrategy.CLUSTER)
     role = iam.Role(
         stack,
@@ -130,8 +139,31 @@ def _scenario(app: cdk.App) -> None:
         role=role,
         security_group=nodes,
         user_data=["echo configured"],
+        head_node_custom_actions=CustomActions(
+            on_node_configured=[CustomAction(script="s3://hpc-scripts/head/configured.sh")],
+            on_node_updated=[
+                CustomAction(script="https://example.com/updated.sh", args=["--quiet"])
+            ],
+        ),
+        custom_slurm_settings=[
+            {"PriorityWeightFairshare": 10000},
+            {"NodeName": "burst[1-2]", "CPUs": 4, "State": "CLOUD"},
+        ],
+        login_nodes=[
+            LoginNodePool(
+                name="login",
+                instance_type="c7i.2xlarge",
+                count=2,
+                gracetime_period_minutes=10,
+                custom_actions=CustomActions(
+                    on_node_start=[CustomAction(script="s3://hpc-scripts/login/start.sh")]
+                ),
+            )
+        ],
+        directory_service=DIRECTORY,
+        accounting_database=database,
     )
-    cluster.add_file_system(home, mount_point="/home")
+    cluster.add_file_system(home)
     cluster.add_user_data("echo second")
     for ack in ("efaDisabled", "reservationWithoutPlacementGroup"):
         cdk.Validations.of(cluster).acknowledge(
@@ -150,7 +182,20 @@ def _scenario_queues(group: ec2.IPlacementGroup) -> list[SlurmQueue]:
     """The scenario's queues: a placed CPU queue, a Capacity Block, a Capacity Reservation
     without its group, and Spot with EFA on and off."""
     return [
-        SlurmQueue(name="cpu", compute_resources=[_cpu(min_nodes=1, placement_group=group)]),
+        SlurmQueue(
+            name="cpu",
+            compute_resources=[
+                _cpu(
+                    min_nodes=1,
+                    placement_group=group,
+                    custom_slurm_settings={"Features": "hpc7a"},
+                )
+            ],
+            custom_actions=CustomActions(
+                on_node_start=[CustomAction(script="s3://hpc-scripts/cpu/start.sh", args=["x"])]
+            ),
+            custom_slurm_settings={"MaxTime": "2-00:00:00"},
+        ),
         SlurmQueue(
             name="gpu-block",
             compute_resources=[
@@ -224,6 +269,10 @@ _FAKE_IDS = {
     "AWS::EC2::SecurityGroup": "sg-0123456789abcdef0",
     "AWS::FSx::FileSystem": "fs-0123456789abcdef0",
     "AWS::EFS::FileSystem": "fs-0fedcba9876543210",
+    "AWS::EC2::VPC": "10.0.0.0/16",
+    "AWS::RDS::DBCluster": "accounting.cluster-abc.us-east-2.rds.amazonaws.com",
+    "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:us-east-2:123456789012:secret:db-AbCdEf",
+    "AWS::IAM::ManagedPolicy": "arn:aws:iam::123456789012:policy/custom-action-scripts",
 }
 
 
@@ -232,7 +281,9 @@ def _with_fake_ids(config: Any, template: dict[str, Any]) -> Any:
     text = json.dumps(config)
 
     def fake(match: re.Match[str]) -> str:
-        logical = match.group(1).split(".")[0]
+        logical, _, attribute = match.group(1).partition(".")
+        if attribute == "Endpoint.Port":
+            return "3306"
         return _FAKE_IDS[template["Resources"][logical]["Type"]]
 
     return json.loads(re.sub(r"\$\{([^}]+)\}", fake, text))
@@ -291,9 +342,12 @@ def test_provider_stack_and_custom_resource_follow_parallelcluster_docs(
 def test_queue_updates_drain_because_the_custom_resource_does_not_stop_the_fleet(
     synth: Synthesized,
 ) -> None:
-    for stack in ("Slurm", "Scenario"):
-        settings = _config(synth, stack)["Scheduling"]["SlurmSettings"]
-        assert settings == {"QueueUpdateStrategy": "DRAIN"}
+    assert _config(synth, "Slurm")["Scheduling"]["SlurmSettings"] == {
+        "QueueUpdateStrategy": "DRAIN"
+    }
+    assert _config(synth, "Scenario")["Scheduling"]["SlurmSettings"]["QueueUpdateStrategy"] == (
+        "DRAIN"
+    )
 
 
 def test_efa_queues_get_efa_and_a_placement_group(synth: Synthesized) -> None:
@@ -339,9 +393,10 @@ def test_shared_storage_is_mounted_and_opened_to_the_cluster(synth: Synthesized)
     assert lustre["StorageType"] == "FsxLustre"
     assert lustre["MountDir"] == "/fsx"
     assert "Ref" in lustre["FsxLustreSettings"]["FileSystemId"]
-    assert (home["Name"], home["MountDir"], home["StorageType"]) == ("efs", "/home", "Efs")
+    assert (home["Name"], home["MountDir"], home["StorageType"]) == ("home", "/home", "Efs")
     assert "Ref" in home["EfsSettings"]["FileSystemId"]
-    (storage_group,) = config["HeadNode"]["Networking"]["AdditionalSecurityGroups"]
+    # The storage clients' group, then the head node's own (the accounting database).
+    storage_group, _ = config["HeadNode"]["Networking"]["AdditionalSecurityGroups"]
     for queue in config["Scheduling"]["SlurmQueues"]:
         assert queue["Networking"]["AdditionalSecurityGroups"][0] == storage_group
     assert config["HeadNode"]["Ssh"] == {"KeyName": "hpc-admin"}
@@ -425,7 +480,7 @@ def test_user_data_becomes_on_node_configured_scripts_the_role_can_read(
     ]
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == "s3:GetObject"
-    assert len(statement["Resource"]) == 2
+    assert len(statement["Resource"]) == 2 + 1  # two user_data scripts, one queue action
     assert all(".sh" in json.dumps(r) for r in statement["Resource"])  # no wildcard
     assert policy["Roles"][0]["Ref"].startswith("NodeRole")
 
@@ -482,6 +537,59 @@ def test_to_yaml_names_the_deploy_time_placeholders(synth: Synthesized) -> None:
     assert re.search(r"^#   \$\{ScratchFileSystem\w+\}$", text, re.M)
     assert '    FsxLustreSettings:\n      FileSystemId: "${ScratchFileSystem' in text
     assert '  Scheduler: "slurm"' in text
+
+
+def test_platform_props_render_into_the_configuration(synth: Synthesized) -> None:
+    config = _config(synth, "Scenario")
+    settings = config["Scheduling"]["SlurmSettings"]
+    assert settings["CustomSlurmSettings"][0] == {"PriorityWeightFairshare": 10000}
+    database = placeholders(settings["Database"])
+    assert database["UserName"] == "slurm"
+    assert re.fullmatch(
+        r"\$\{AccountingCluster\w+\.Endpoint\.Address\}:\$\{AccountingCluster\w+\.Endpoint\.Port\}",
+        database["Uri"],
+    )
+    assert database["PasswordSecretArn"].startswith("${AccountingPassword")
+    cpu = _queue(config, "cpu")
+    assert cpu["CustomSlurmSettings"] == {"MaxTime": "2-00:00:00"}
+    assert cpu["ComputeResources"][0]["CustomSlurmSettings"] == {"Features": "hpc7a"}
+    assert cpu["CustomActions"]["OnNodeStart"] == {
+        "Script": "s3://hpc-scripts/cpu/start.sh",
+        "Args": ["x"],
+    }
+    # The queue's user_data scripts stay OnNodeConfigured, in order.
+    assert len(cpu["CustomActions"]["OnNodeConfigured"]["Sequence"]) == 2
+    head = config["HeadNode"]
+    assert head["CustomActions"]["OnNodeUpdated"]["Args"] == ["--quiet"]
+    assert len(head["Iam"]["AdditionalIamPolicies"]) == 2
+    assert len(head["Networking"]["AdditionalSecurityGroups"]) == 2
+    (pool,) = config["LoginNodes"]["Pools"]
+    assert (pool["Count"], pool["GracetimePeriod"]) == (2, 10)
+    assert "CidrBlock" in json.dumps(pool["Ssh"]["AllowedIps"])
+    directory = config["DirectoryService"]
+    assert directory["PasswordSecretArn"] == AD_SECRET
+    assert directory["LdapTlsReqCert"] == "hard"
+    assert directory["DomainAddr"] == "ldaps://corp.example.com"
+    home = next(s for s in config["SharedStorage"] if s["Name"] == "home")
+    assert (home["MountDir"], home["StorageType"]) == ("/home", "Efs")
+
+
+def test_the_database_admits_the_head_node_only_and_scripts_are_readable(
+    synth: Synthesized,
+) -> None:
+    template = synth.template_dict("Scenario")
+    ingress = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::EC2::SecurityGroupIngress"
+        and "AccountingCluster" in json.dumps(r["Properties"]["GroupId"])
+    ]
+    assert len(ingress) == 1
+    assert "HeadNodeSecurityGroup" in json.dumps(ingress[0]["SourceSecurityGroupId"])
+    text = json.dumps(template)
+    for key in ("hpc-scripts/head/configured.sh", "hpc-scripts/login/start.sh",
+                "hpc-scripts/cpu/start.sh"):  # fmt: skip
+        assert key in text
 
 
 def test_cfn_lint_clean(synth: Synthesized) -> None:
@@ -775,3 +883,110 @@ def test_the_schema_venv_checks_the_version_the_construct_deploys() -> None:
     from hpc_constructs.slurm import DEFAULT_PARALLELCLUSTER_VERSION
 
     assert pcluster_venv.VERSION == DEFAULT_PARALLELCLUSTER_VERSION
+
+
+# --- platform props: bad input --------------------------------------------------------------
+
+
+def test_fails_when_a_login_pool_takes_a_queue_name() -> None:
+    _fails(
+        [SlurmQueue(name="cpu", compute_resources=[_cpu()])],
+        "login_nodes[cpu].name",
+        "a name no queue uses (cpu)",
+        login_nodes=[LoginNodePool(name="cpu", instance_type="c7i.large")],
+    )
+
+
+def test_fails_on_a_plain_text_password_without_showing_it() -> None:
+    err = _fails(
+        [SlurmQueue(name="cpu", compute_resources=[_cpu()])],
+        "directory_service.password_secret_arn",
+        "never the password itself",
+        directory_service=DirectoryService(
+            domain_name="corp.example.com",
+            domain_addresses=["ldaps://corp.example.com"],
+            read_only_user="cn=ReadOnly,dc=corp,dc=example,dc=com",
+            password_secret_arn="Hunter2!",
+        ),
+    )
+    assert "Hunter2" not in str(err)
+
+
+def test_fails_when_the_accounting_database_is_in_another_vpc() -> None:
+    stack, fabric = _stack_and_fabric()
+    other = ec2.Vpc(stack, "Other", max_azs=2)
+    database = SlurmAccountingDatabase(stack, "Accounting", vpc=other)
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(
+            stack,
+            fabric,
+            [SlurmQueue(name="cpu", compute_resources=[_cpu()])],
+            accounting_database=database,
+        )
+    for text in ("accounting_database", "S/Accounting (VPC S/Other)", "the cluster's VPC"):
+        assert text in str(err.value), str(err.value)
+
+
+def test_fails_on_custom_settings_parallelcluster_manages_at_every_level() -> None:
+    stack, fabric = _stack_and_fabric()
+    database = SlurmAccountingDatabase(stack, "Accounting", vpc=fabric.vpc)
+    queue = SlurmQueue(
+        name="cpu",
+        compute_resources=[_cpu(custom_slurm_settings={"Weight": 5})],
+        custom_slurm_settings={"PartitionName": "x"},
+    )
+    with pytest.raises(HpcValidationError) as err:
+        _cluster(
+            stack,
+            fabric,
+            [queue],
+            custom_slurm_settings=[{"SuspendTime": 60}, {"AccountingStorageHost": "db"},
+                                   {"NodeName": "c-st-1", "CPUs": 2}],
+            accounting_database=database,
+        )  # fmt: skip
+    for text in (
+        "custom_slurm_settings[0]",
+        "['SuspendTime']",
+        "['AccountingStorageHost']",
+        "custom_slurm_settings[2].NodeName",
+        "queues[cpu].custom_slurm_settings",
+        "['PartitionName']",
+        "queues[cpu].compute_resources[hpc7a].custom_slurm_settings",
+        "['Weight']",
+        "SLURM_SETTINGS_DENY_LIST",
+    ):
+        assert text in str(err.value), str(err.value)
+
+
+def test_fails_on_bad_custom_actions() -> None:
+    queue = SlurmQueue(
+        name="cpu",
+        compute_resources=[_cpu()],
+        custom_actions=CustomActions(
+            on_node_updated=[CustomAction(script="https://example.com/x.sh")],
+            on_node_start=[CustomAction(script="ftp://example.com/x.sh")],
+        ),
+    )
+    _fails(
+        [queue],
+        "queues[cpu].custom_actions.on_node_updated",
+        "queues[cpu].custom_actions.on_node_start[0].script",
+        "an s3://bucket/key or https:// URL",
+    )
+
+
+def test_warns_on_a_directory_without_certificate_checks() -> None:
+    stack, fabric = _stack_and_fabric()
+    cluster = _cluster(
+        stack,
+        fabric,
+        [SlurmQueue(name="cpu", compute_resources=[_cpu()])],
+        directory_service=DirectoryService(
+            domain_name="DC=corp,DC=example,DC=com",
+            domain_addresses=["ldap://10.0.0.10"],
+            read_only_user="cn=ReadOnly,dc=corp,dc=example,dc=com",
+            password_secret_arn=AD_SECRET,
+            ldap_tls_req_cert="never",
+        ),
+    )
+    assert "hpc-constructs:directoryServiceInsecure" in warning_ids(cluster)

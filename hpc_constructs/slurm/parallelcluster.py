@@ -323,7 +323,7 @@ class ParallelCluster(NodeLauncher):
                 "LoginSecurityGroup",
                 vpc=vpc,
                 description=f"Login nodes of {self.node.path}: no rules until opened through "
-                "login_connections (ParallelCluster's own login group carries SSH)",
+                "login_connections (ParallelCluster adds its own login group for SSH)",
                 allow_all_outbound=False,
             )
         self.head_node_security_group: ec2.SecurityGroup | None = None
