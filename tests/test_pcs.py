@@ -20,6 +20,7 @@ from hpc_constructs import (
     HpcValidationError,
     LustreScratch,
     NetworkFabric,
+    PcsAccounting,
     PcsCluster,
     PcsComputeNodeGroup,
     SharedFileSystem,
@@ -576,3 +577,43 @@ def test_groups_may_mount_their_own_file_systems_at_the_same_point() -> None:
     assert shared.mount_point not in ("/data",)
     with pytest.raises(HpcValidationError, match="a different mount point per file system"):
         cluster.add_file_system(efs.FileSystem(stack, "Clash", vpc=vpc), mount_point="/data")
+
+
+# --- platform props: bad input --------------------------------------------------------------
+
+
+def test_fails_on_custom_settings_pcs_does_not_accept_and_bad_accounting() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    with pytest.raises(HpcValidationError) as err:
+        PcsCluster(
+            stack,
+            "Pcs",
+            vpc=fabric.vpc,
+            vpc_subnets=fabric.compute_subnet,
+            slurm_custom_settings={"SlurmctldHost": "x", "Epilog": "/e.sh"},
+            accounting=PcsAccounting(default_purge_time_days=0),
+        )
+    for text in ("slurm_custom_settings", "['SlurmctldHost']", "Prolog, Epilog", "0 is not valid"):
+        assert text in str(err.value), str(err.value)
+    _, cluster = _cluster()
+    _group_fails(
+        "slurm_custom_settings",
+        "['CPUs']",
+        "Weight, RealMemory",
+        cluster=cluster,
+        slurm_custom_settings={"CPUs": "4"},
+    )
+
+
+def test_fails_when_a_login_group_joins_a_queue_or_shares_a_queue_name() -> None:
+    _, cluster = _cluster()
+    login = cluster.add_login_node_group("Login", instance_types=["c7i.large"])
+    with pytest.raises(HpcValidationError, match="a login node group is in no queue"):
+        cluster.add_queue("Q", node_groups=[login])
+    cpu = cluster.add_node_group("Cpu", instance_types=["c7i.large"], max_nodes=2)
+    with pytest.raises(HpcValidationError, match="a name no login node group uses"):
+        cluster.add_queue("Login", node_groups=[cpu])
+    cluster.add_queue("Work", node_groups=[cpu])
+    with pytest.raises(HpcValidationError, match=r"a name no queue uses \(work\)"):
+        cluster.add_login_node_group("Work", instance_types=["c7i.large"])
