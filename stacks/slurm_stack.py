@@ -1,5 +1,6 @@
-"""Slurm on the HPC fabric: a NetworkFabric, a LustreScratch and an AWS ParallelCluster and/or
-AWS PCS cluster that mount it, all from one ``cdk deploy``."""
+"""Slurm on the HPC fabric: a NetworkFabric, a LustreScratch, a SharedHome and an AWS
+ParallelCluster and/or AWS PCS cluster that mount them, with Slurm accounting and login nodes,
+all from one ``cdk deploy``."""
 
 from __future__ import annotations
 
@@ -8,18 +9,26 @@ from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from hpc_constructs import (
+    CustomAction,
+    CustomActions,
     FleetCapacity,
+    LoginNodePool,
     LustreScratch,
     NetworkFabric,
     ParallelCluster,
+    PcsAccounting,
     PcsCluster,
+    SharedHome,
+    SlurmAccountingDatabase,
     SlurmComputeResource,
     SlurmQueue,
 )
 from hpc_constructs.errors import Validator
+from hpc_constructs.slurm.parallelcluster import write_script
 from stacks.config import choice, ec2_type, pick_compute_az
 
 
@@ -35,12 +44,17 @@ class SlurmClusterConfig:
     #: ParallelCluster's ``gpu`` queue and ``spot`` queue.
     gpu_instance_type: str = ec2_type("p5.48xlarge")
     spot_instance_type: str = ec2_type("c5n.18xlarge")
+    #: The login nodes (ParallelCluster pool ``login``, PCS login node group).
+    login_instance_type: str = ec2_type("c7i.2xlarge")
     #: Empty: the first AZ of the region that offers every type in use (us-east-2b in us-east-2).
     compute_availability_zone: str = ""
 
     def compute_types(self) -> dict[str, str]:
         """Config field -> instance type, for the queues ``flavour`` creates."""
-        types = {"instance_type": self.instance_type}
+        types = {
+            "instance_type": self.instance_type,
+            "login_instance_type": self.login_instance_type,
+        }
         if self.flavour in ("parallelcluster", "both"):
             types["gpu_instance_type"] = self.gpu_instance_type
             types["spot_instance_type"] = self.spot_instance_type
@@ -94,17 +108,35 @@ class SlurmClusterStack(cdk.Stack):
                 "in S3 and are staged by the jobs themselves.",
             )
         )
+        # Home directories and shared software on EFS, mounted at /home by both clusters.
+        self.home = SharedHome(
+            self, "Home", vpc=self.fabric.vpc, vpc_subnets=self.fabric.compute_subnets
+        )
         self.parallel_cluster: ParallelCluster | None = None
         self.pcs_cluster: PcsCluster | None = None
 
         if flavour in ("parallelcluster", "both"):
+            self.accounting = SlurmAccountingDatabase(self, "Accounting", vpc=self.fabric.vpc)
+            # One custom action: the head node writes a message of the day once configured.
+            motd = s3_assets.Asset(
+                self,
+                "HeadNodeConfigured",
+                path=write_script(
+                    ["echo 'Slurm cluster: submit from the login nodes' > /etc/motd"]
+                ),
+            )
             self.parallel_cluster = ParallelCluster(
                 self,
                 "ParallelCluster",
                 vpc=self.fabric.vpc,
                 head_node_vpc_subnets=self.fabric.compute_subnet,
                 vpc_subnets=self.fabric.compute_subnets,
-                file_systems=[self.scratch],
+                file_systems=[self.scratch, self.home],
+                accounting_database=self.accounting,
+                login_nodes=[LoginNodePool(name="login", instance_type=c.login_instance_type)],
+                head_node_custom_actions=CustomActions(
+                    on_node_configured=[CustomAction.from_asset(motd)]
+                ),
                 queues=[
                     SlurmQueue(
                         name="cpu",
@@ -154,7 +186,8 @@ class SlurmClusterStack(cdk.Stack):
                 vpc=self.fabric.vpc,
                 vpc_subnets=self.fabric.compute_subnet,
                 machine_image=ec2.MachineImage.generic_linux({self.region: ami.value_as_string}),
-                file_systems=[self.scratch],
+                file_systems=[self.scratch, self.home],
+                accounting=PcsAccounting(),
             )
             mpi = self.pcs_cluster.add_node_group(
                 _family(c.instance_type).capitalize(),
@@ -162,3 +195,4 @@ class SlurmClusterStack(cdk.Stack):
                 max_nodes=16,
             )
             self.pcs_cluster.add_queue("Mpi", node_groups=[mpi])
+            self.pcs_cluster.add_login_node_group("Login", instance_types=[c.login_instance_type])
