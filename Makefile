@@ -9,6 +9,11 @@ export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(BIN):$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 PYTEST_ARGS ?=
+# Content-hash caches shared by every checkout on this machine (cfn-lint findings, the
+# first-hour result, the catalog refresh, the ParallelCluster schema venv, mypy's cache):
+# CONTRIBUTING.md, "Caches". Point it at an empty directory to measure a cold machine.
+HPC_CONSTRUCTS_CACHE_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/hpc-constructs
+override export HPC_CONSTRUCTS_CACHE_DIR := $(abspath $(HPC_CONSTRUCTS_CACHE_DIR))
 # Extra `cdk synth` arguments: `make synth CONTEXT='-c max_nodes=4'` or `make synth ARGS='MpiCluster'`.
 CONTEXT ?=
 ARGS ?=
@@ -19,9 +24,12 @@ ARGS ?=
 setup:
 	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed node_modules/.installed
 
+## pip installs without byte-compiling; compileall then writes the same .pyc files pip would,
+## on every core instead of one file at a time (compiling is most of the install's time).
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m compileall -q -j 0 $$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') >/dev/null || true
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -37,23 +45,28 @@ synth: setup
 lint: setup
 	@$(MAKE) --no-print-directory lint-only
 
+## mypy's incremental cache, one per Python and mypy version in the shared cache directory:
+## mypy checks every entry against the source it was made from (size, mtime, hash).
+MYPY_CACHE = $(HPC_CONSTRUCTS_CACHE_DIR)/mypy/$$($(BIN)/python -c 'import platform, mypy.version; print(f"py{platform.python_version()}-mypy{mypy.version.__version__}")')
+
 lint-only:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	MYPY_CACHE_DIR="$(MYPY_CACHE)" $(BIN)/mypy
 
 typecheck: setup
-	$(BIN)/mypy
+	MYPY_CACHE_DIR="$(MYPY_CACHE)" $(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-## Lint and type-check while the ParallelCluster schema virtualenv is built (once per
-## checkout), then the test suite on every core (cfn-lint and cdk-nag run on every template).
+## Lint and type-check while the ParallelCluster schema virtualenv is built (once per machine,
+## see Caches in CONTRIBUTING.md), then the test suite on every core (cfn-lint and cdk-nag run
+## on every template), one module per worker at a time, longest first (tests/conftest.py).
 test: setup
 	@$(MAKE) --no-print-directory -j2 lint-only pcluster-venv-only
-	$(BIN)/pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 pcluster-venv-only:
 	$(BIN)/python tests/pcluster_venv.py

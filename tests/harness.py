@@ -30,6 +30,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from hpc_constructs.lint import lint_text
+from tests.pcluster_venv import user_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
@@ -135,8 +136,9 @@ def assert_nag_clean(synth: Synthesized) -> None:
 
 
 #: cfn-lint findings by content hash (template, regions, cfn-lint version, rule pack): a warm
-#: run re-lints only what changed; every template is still checked. Shared with `make synth`.
-LINT_CACHE = ROOT / ".cache" / "cfn-lint"
+#: run re-lints only what changed; every template is still checked. In the user-level cache
+#: (tests/pcluster_venv.user_cache), so a fresh clone on the same machine reuses them.
+LINT_CACHE = user_cache("cfn-lint")
 
 
 def cfn_lint(template: dict[str, Any], regions: list[str] | None = None) -> list[str]:

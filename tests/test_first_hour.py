@@ -5,8 +5,10 @@ fresh `git clone` of HEAD, with `.venv` and `node_modules` linked from this chec
 installs). `make test` is only dry-run (it runs this test). The clone must end without an
 untracked `cdk.context.json`, including after a rejected region override.
 
-The clone runs every command whenever the commit, the tool pins or this file change; results
-for an unchanged commit are reused from `.cache/first-hour/` (content hash, never a skip).
+The clone runs every command whenever the tree of HEAD, the tool pins, the Python or this file
+change; a passing result for the same inputs is reused from the user-level cache
+(`first-hour/` in tests/pcluster_venv.user_cache, shared by every checkout on the machine: a
+content hash, never a skip). A failing result is never stored, so a failure always runs again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import ROOT
+from tests.harness import ROOT, user_cache
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_readme
@@ -77,26 +79,36 @@ def _env() -> dict[str, str]:
     return env
 
 
-#: Results of a clone run by content hash (HEAD's tree, the installed tool pins, this file):
-#: a warm run whose commit did not change reuses them; any change runs every command again.
-CACHE = ROOT / ".cache" / "first-hour"
+#: Results of a clone run by content hash: the tree the clone checks out (HEAD's, which holds
+#: docs/ and so the commands), the tool pins and Python of the environment linked into it, this
+#: file and the commands. Any change runs every command again.
+CACHE = user_cache("first-hour")
 
 
-def _cache_key(commands: list[str]) -> str:
-    tree = subprocess.run(
+def _head_tree() -> str:
+    return subprocess.run(
         ["git", "rev-parse", "HEAD^{tree}"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.strip()
-    digest = hashlib.sha256(tree.encode())
+
+
+def _cache_key(tree: str, commands: list[str]) -> str:
+    digest = hashlib.sha256(f"{tree}\0{sys.version}\0".encode())
     for pinned in ("constraints.txt", "package-lock.json", "tests/test_first_hour.py"):
         digest.update((ROOT / pinned).read_bytes())
     digest.update("\0".join(commands).encode())
     return digest.hexdigest()[:32]
 
 
-def _run_in_clone(commands: list[str]) -> Clone:
+def _run_in_clone(tree: str, commands: list[str]) -> Clone:
     base = Path(tempfile.mkdtemp(prefix="hpc-first-hour-"))
     path = base / "hpc-constructs"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(path)], check=True)
+    cloned = subprocess.run(
+        ["git", "rev-parse", "HEAD^{tree}"], cwd=path, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    if cloned != tree:  # HEAD moved between keying and cloning: the key would name another tree
+        shutil.rmtree(base, ignore_errors=True)
+        raise RuntimeError(f"HEAD moved while cloning ({tree} -> {cloned}); run again")
     for shared in (".venv", "node_modules"):
         (path / shared).symlink_to(ROOT / shared)
     # `make` would reinstall when the stamps look older than pyproject.toml: keep them current.
@@ -158,13 +170,23 @@ def _evidence(path: Path) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def clone() -> Clone:
     commands = [*readme_commands(), "npx cdk synth -c hpc-constructs:region=us-east-9"]
-    cached = CACHE / f"{_cache_key(commands)}.json"
+    tree = _head_tree()
+    cached = CACHE / f"{_cache_key(tree, commands)}.json"
     if cached.exists():
         return Clone([Ran(**r) for r in json.loads(cached.read_text())])
-    result = _run_in_clone(commands)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps([dataclasses.asdict(r) for r in result.ran]))
+    result = _run_in_clone(tree, commands)
+    if all(r.returncode == 0 for r in result.ran[:-1]):  # the last one must fail
+        _store(cached, json.dumps([dataclasses.asdict(r) for r in result.ran]))
     return result
+
+
+def _store(path: Path, text: str) -> None:
+    """Write whole or not at all: other workers and checkouts read the same directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(partial, path)
 
 
 def test_readme_shows_the_commands_a_first_hour_needs() -> None:

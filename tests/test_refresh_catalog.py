@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from hpc_constructs.catalog import DATA_FILE, SCHEMA_VERSION, InstanceTypeCatalog, offered_in
+from tests.pcluster_venv import user_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 REGIONS = ["us-east-2", "us-west-2"]
@@ -65,8 +67,9 @@ def _entry_paths(types: dict[str, Any]) -> set[str]:
 
 
 #: The script's output by content hash (its source, the moto/boto versions, the regions): moto
-#: replays recorded EC2 data, so the same inputs write the same file; a warm run reads it back.
-CACHE = ROOT / ".cache" / "refresh-catalog"
+#: replays recorded EC2 data, so the same inputs write the same file; a warm run, or a fresh
+#: clone on the same machine, reads it back (user-level cache, see CONTRIBUTING.md "Caches").
+CACHE = user_cache("refresh-catalog")
 
 
 def _cache_key() -> str:
@@ -87,9 +90,10 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("catalog") / "instance_types.json.gz"
     _run_refresh_against_moto(output)
     CACHE.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    fd, partial = tempfile.mkstemp(dir=CACHE, prefix=f".{cached.name}.")
+    os.close(fd)
     shutil.copyfile(output, partial)
-    partial.replace(cached)
+    os.replace(partial, cached)  # atomic: other workers and checkouts read the same directory
     return cached
 
 
@@ -114,6 +118,7 @@ def _run_refresh_against_moto(output: Path) -> None:
     assert calls == REGIONS  # the injected factory was used, once per region
 
 
+@pytest.mark.slow  # the first run on a machine runs the script (see CACHE)
 def test_generated_file_has_the_committed_schema(generated: Path) -> None:
     new, committed = _read(generated), _read(DATA_FILE)
     assert (
@@ -134,6 +139,7 @@ def test_generated_file_has_the_committed_schema(generated: Path) -> None:
     assert set(sample) == set(committed["instance_types"]["p5.48xlarge"])
 
 
+@pytest.mark.slow  # the first run on a machine runs the script (see CACHE)
 def test_generated_file_keeps_only_the_fields_the_catalog_reads(generated: Path) -> None:
     entry = _read(generated)["instance_types"]["p5.48xlarge"]
     assert set(entry) - {"Offerings"} <= set(refresh.KEEP)
@@ -142,6 +148,7 @@ def test_generated_file_keeps_only_the_fields_the_catalog_reads(generated: Path)
     assert "InterfaceTypes" in entry["NetworkInfo"]["NetworkCards"][0]
 
 
+@pytest.mark.slow  # the first run on a machine runs the script (see CACHE)
 def test_generated_file_loads_and_spot_checks_facts(generated: Path) -> None:
     catalog = InstanceTypeCatalog(generated)
     assert catalog.source.startswith("EC2 DescribeInstanceTypes")
