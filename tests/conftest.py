@@ -23,3 +23,18 @@ if str(ROOT) not in sys.path:  # `stacks/` and `app.py` live at the repository r
 def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Syrupy snapshot stored as pretty JSON (mask asset hashes first: harness.mask_hashes)."""
     return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first, so `make test`'s workers (`--dist loadfile
+    --no-loadscope-reorder`) never start a long module last and wait on it alone: modules
+    with a ``slow`` test first, then the rest by number of tests. Order within a module is
+    kept; every test still runs."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def cost(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return (not any(t.get_closest_marker("slow") for t in tests), -len(tests))
+
+    items[:] = [item for tests in sorted(modules.values(), key=cost) for item in tests]
