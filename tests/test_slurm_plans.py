@@ -309,3 +309,38 @@ def test_tokens_where_the_plan_needs_values_name_the_prop() -> None:
     v, _ = _queue(_cr(instance_types=[token]))
     assert "queues[q].compute_resources[c5n].instance_types" in _messages(v)
     assert "needs a concrete value at synth time" in _messages(v)
+
+
+# --- platform rules on plain values ---------------------------------------------------------
+
+
+def test_fails_on_settings_parallelcluster_denies_case_insensitively() -> None:
+    from hpc_constructs.slurm._pc_platform import check_cluster_settings, check_custom_settings
+
+    v = Validator("C")
+    check_custom_settings(v, "queues[q].custom_slurm_settings", {"partitionname": "x"}, "Queue")
+    check_custom_settings(v, "custom", {"MaxTime": "1"}, "Queue")
+    check_cluster_settings(
+        v, [{"JobAcctGatherType": "x"}, {"PartitionName": "p", "Nodes": "n"}], True
+    )
+    text = "\n".join(str(p) for p in v.problems)
+    assert "['partitionname']" in text
+    assert "['JobAcctGatherType']" in text
+    assert len(v.problems) == 2  # multi-key entries (custom partitions) are not deny-listed
+
+
+def test_fails_on_pcs_settings_outside_the_documented_lists() -> None:
+    from hpc_constructs.slurm._pcs_plan import check_pcs_accounting, check_pcs_settings
+    from hpc_constructs.slurm.pcs import PcsAccounting
+
+    v = Validator("P")
+    check_pcs_settings(v, "slurm_custom_settings", {"prolog": "/p", "SlurmUser": "x"}, "cluster")
+    check_pcs_settings(v, "slurm_custom_settings", {"RealMemory": "1000"}, "node group")
+    check_pcs_settings(v, "slurm_custom_settings", {"Anything": "1"}, "queue")
+    check_pcs_settings(v, "slurm_custom_settings", {"Weight": 10}, "node group")
+    check_pcs_accounting(v, PcsAccounting(default_purge_time_days=10_001))
+    text = "\n".join(str(p) for p in v.problems)
+    assert "['SlurmUser']" in text
+    assert "a mapping of Slurm parameter name to string value" in text
+    assert "0 is not valid" in text
+    assert len(v.problems) == 3
