@@ -599,10 +599,7 @@ class EfaComputeFleet(NodeLauncher):
         assert selection is not None
         self._render_facts(plan, selected)
         self._render_network(vpc, security_group, allow_all_outbound, role, placement_group)
-        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
-        self.log_group: logs.LogGroup | None = (
-            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
-        )
+        self._render_telemetry(telemetry, log_retention)
         self._render_image(machine_image)
         self._render_launch_templates(root_volume_size_gib, root_device_name, key_pair)
         self._render_notifications(notification_topic)
@@ -674,6 +671,12 @@ class EfaComputeFleet(NodeLauncher):
             self.placement_group = ec2.PlacementGroup(
                 self, "PlacementGroup", strategy=ec2.PlacementGroupStrategy.CLUSTER
             )
+
+    def _render_telemetry(self, telemetry: bool, log_retention: LogRetention) -> None:
+        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
+        self.log_group: logs.LogGroup | None = (
+            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
+        )
 
     def _render_image(self, machine_image: ec2.IMachineImage | None) -> None:
         arm = self.architecture == "arm64"

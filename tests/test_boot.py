@@ -120,7 +120,7 @@ def test_user_data_installs_the_set_up_the_unit_the_agent_config_and_runs_the_se
     ]
     setup = node_setup_script(plan)
     assert (
-        "fs.example@tcp:/abc /fsx lustre defaults,relatime,flock,_netdev,x-systemd.automount,"
+        "fs.example@tcp:/abc /fsx lustre defaults,relatime,flock,_netdev,x-systemd.automount 0 0"
         in setup
     )
     assert setup.index("\ntelemetry\n") < setup.index("\nefa\n")

@@ -7,7 +7,9 @@ waits for its own scenario and re-raises what it raised.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 import subprocess
 from collections.abc import Callable
@@ -16,10 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from hpc_constructs.boot import BootPlan, MountStep, ScratchStep, node_setup_script
+from hpc_constructs.batch import BatchProps, batch_boot_plan, plan_batch
+from hpc_constructs.boot import BootPlan, MountStep, ScratchStep, TelemetryStep, node_setup_script
 from hpc_constructs.boot import user_data_script as make_user_data
-from hpc_constructs.catalog import InstanceCatalog, efa_device_paths
-from tests.sandbox.harness import Boot, SandboxNode, namespaces_unavailable
+from hpc_constructs.catalog import InstanceCatalog
+from hpc_constructs.errors import Validator
+from hpc_constructs.fleet import FleetProps, ScratchVolume, fleet_boot_plan, plan_fleet
+from hpc_constructs.slurm._pcs_plan import NodeGroupFacts, pcs_boot_plan, plan_node_group
+from tests.sandbox.harness import Boot, Call, SandboxNode, namespaces_unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 LUSTRE = MountStep("lustre", "fs-0abc.fsx.us-east-1.amazonaws.com@tcp:/x1yz2abc", "/fsx")
@@ -45,21 +51,38 @@ PLANS: dict[str, tuple[str, str, tuple[MountStep, ...], ScratchStep | None, str 
 
 
 def boot_plan(name: str, *, gate: bool = True) -> BootPlan:
-    """The plan a construct would build (switch to ``fleet_boot_plan`` & co. here)."""
+    """The boot plan of ``PLANS[name]`` (one cache entry per name and gate however called)."""
+    return _boot_plan(name, gate)
+
+
+@functools.cache
+def _boot_plan(name: str, gate: bool) -> BootPlan:
+    """The plan the construct builds, from its own plan functions on plain values (the
+    constructs render ``user_data_script`` of exactly these plans). Cached, and first built
+    on the main thread (``cache_key``): the plan functions reach the jsii runtime, which
+    must not be called from the scenario threads."""
     launcher, instance_type, mounts, scratch, _ = PLANS[name]
-    construct, gate_kind, required_by = LAUNCHERS[launcher]
+    v = Validator(f"Sandbox/{name}")
     spec = InstanceCatalog.get(instance_type)
-    return BootPlan(
-        launcher=construct,
-        instance_type=instance_type,
-        efa_devices=len(efa_device_paths(spec)),
-        install_efa=not spec.is_gpu,  # GPU types run the DLAMI (EFA software included)
-        instance_store_disks=spec.nvme_disk_count,
-        scratch=scratch,
-        mounts=mounts,
-        gate=gate_kind if gate else "none",
-        required_by=required_by,
+    telemetry = TelemetryStep(
+        "/hpc-constructs/sandbox", f"Sandbox/{name}", efa=spec.efa_supported, gpu=spec.is_gpu
     )
+    if launcher == "fleet":
+        volume = ScratchVolume(500, mount_point=scratch.mount_point) if scratch else None
+        fleet = plan_fleet(v, FleetProps((instance_type,), max_nodes=2, scratch_volume=volume,
+                                         health_gate=gate))  # fmt: skip
+        assert fleet is not None, v.problems
+        return fleet_boot_plan(fleet, spec, mounts, telemetry)
+    if launcher == "batch":
+        batch = plan_batch(v, BatchProps(instance_type=instance_type, max_nodes=2,
+                                         health_gate=gate))  # fmt: skip
+        assert batch is not None, v.problems
+        return batch_boot_plan(batch, mounts, telemetry)
+    group = plan_node_group(v, NodeGroupFacts(), name="sandbox", instance_types=[instance_type],
+                            min_nodes=0, max_nodes=2, health_gate=gate)  # fmt: skip
+    assert group is not None, v.problems
+    slurm = TelemetryStep(telemetry.log_group, telemetry.node_group, efa=telemetry.efa, slurm=True)
+    return pcs_boot_plan(group, mounts, slurm)
 
 
 def make_node(name: str, workdir: Path, **kwargs: object) -> SandboxNode:
@@ -126,6 +149,37 @@ def check_ready(node: SandboxNode, boot: Boot, *, continues: bool | None = None)
     assert not boot.powered_off
     assert not boot.reboot_requested
     assert user_command_runs(node) == 1
+    if plan.telemetry is not None:
+        check_telemetry(node, boot, "BootSuccesses")
+
+
+def boot_metrics(node: SandboxNode) -> list[str]:
+    path = node.file("/sim/state/metrics")
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def check_telemetry(node: SandboxNode, boot: Boot, metric: str) -> None:
+    """The agent runs with the node's configuration; the boot's outcome is a metric."""
+    plan = node.plan
+    assert plan is not None
+    assert plan.telemetry is not None
+    assert f"{metric} NodeGroup={plan.telemetry.node_group}" in boot_metrics(node)
+    if "telemetry: the CloudWatch agent could not be installed" in boot.log:
+        return  # dnf unreachable: the outcome metric is all there is (the aws CLI sends it)
+    running = node.file("/sim/boot/agent")
+    assert running.exists(), boot.log
+    collected = json.loads(running.read_text())["metrics"]["metrics_collected"]
+    assert ("efa" in collected) is plan.telemetry.efa
+    assert ("nvidia_gpu" in collected) is plan.telemetry.gpu
+    assert any("telemetry: CloudWatch agent running" in s for s in boot.steps), boot.steps
+
+
+def is_boot_metric(call: Call) -> bool:
+    """The set-up's outcome metric (a re-run reports its outcome too) and the instance
+    metadata reads it needs (region), which every run makes."""
+    if call.command == "aws":
+        return call.argv[1:3] == ("cloudwatch", "put-metric-data")
+    return call.command == "curl" and any("169.254.169.254" in a for a in call.argv)
 
 
 def check_gated_out(node: SandboxNode, boot: Boot, cause: str) -> None:
@@ -150,6 +204,8 @@ def check_gated_out(node: SandboxNode, boot: Boot, cause: str) -> None:
     else:
         assert any("health gate off" in s for s in boot.steps)
     assert node.terminated == (plan.gate != "none")
+    if plan.telemetry is not None:
+        check_telemetry(node, boot, "BootFailures")
 
 
 # --- scenarios ------------------------------------------------------------------------------
@@ -164,7 +220,7 @@ def lifecycle(name: str, workdir: Path) -> None:
     check_ready(node, first)
     # the re-run in the same boot: nothing mounted twice, the array and disks untouched
     assert first.rerun_status == 0
-    rerun = [c for c in first.calls if c.phase == "setup"]
+    rerun = [c for c in first.calls if c.phase == "setup" and not is_boot_metric(c)]
     assert not [c for c in rerun if c.command in ("mount", "mkfs.xfs", "aws", "dnf", "curl")]
     assert {c.argv[1] for c in rerun if c.command == "mdadm"} <= {"--detail"}
     for m in plan.mounts:
@@ -264,7 +320,11 @@ def dnf_unreachable(name: str, workdir: Path) -> None:
     node = make_node(name, workdir, knobs={"dnf": "fail"})
     boot = node.first_boot()
     check_gated_out(node, boot, "Lustre client: dnf install lustre-client failed")
-    assert len(boot.node_calls("dnf")) == 5
+    installs = [c.argv[-1] for c in boot.node_calls("dnf")]
+    assert installs.count("lustre-client") == 5
+    # no agent is no reason to take the node out of service: three attempts, then on
+    assert installs.count("amazon-cloudwatch-agent") == 3
+    assert "telemetry: the CloudWatch agent could not be installed" in boot.log
 
 
 def dnf_flaky(name: str, workdir: Path) -> None:
@@ -353,7 +413,11 @@ def gate_off(name: str, workdir: Path) -> None:
     )
     boot = node.first_boot()
     check_gated_out(node, boot, "EFA installer: download of")
-    assert not boot.node_calls("aws")
+    # the failure is still counted (BootFailures), but the Auto Scaling group is not told
+    assert not [c for c in boot.node_calls("aws") if not is_boot_metric(c)]
+    assert node.plan is not None
+    assert node.plan.telemetry is not None
+    assert f"BootFailures NodeGroup={node.plan.telemetry.node_group}" in boot_metrics(node)
     assert not boot.masked
     assert not boot.powered_off
 
@@ -385,10 +449,7 @@ SCENARIOS: dict[str, tuple[Callable[[str, Path], None], tuple[str, ...]]] = {
     "describe-retried": (describe_retried, ("fleet-c5n",)),
 }
 #: Scenarios that show a known bug in the generated scripts (see the test's reason).
-KNOWN_BUGS = {
-    "describe-retried": "retry() prints its 'attempt n/5 failed' line on stdout, which "
-    "gate() captures as the DescribeAutoScalingInstances answer: no CONTINUE is sent",
-}
+KNOWN_BUGS: dict[str, str] = {}
 CASES = [(s, p) for s, (_, plans) in SCENARIOS.items() for p in plans]
 
 needs_namespaces = pytest.mark.skipif(
@@ -432,8 +493,12 @@ class _Runner:
         self.keys: dict[tuple[str, str], str] = {}
         self.cache = None if os.environ.get("HPC_SANDBOX_NO_CACHE") else cache
         sources = _sources_digest()
+        # Every plan is built here, on the main thread, before any scenario thread starts:
+        # the plan functions reach the jsii runtime, which is not thread-safe.
         for scenario, plan in cases:
-            key = self.keys[(scenario, plan)] = cache_key(scenario, plan, sources)
+            self.keys[(scenario, plan)] = cache_key(scenario, plan, sources)
+        for scenario, plan in cases:
+            key = self.keys[(scenario, plan)]
             if self.cache is not None and self.cache.get(key, False):
                 done: Future[None] = Future()
                 done.set_result(None)

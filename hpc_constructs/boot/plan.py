@@ -45,11 +45,12 @@ INSTANCE_STORE_MODEL = "Amazon EC2 NVMe Instance Storage"
 #: The md array name of the striped instance store.
 INSTANCE_STORE_ARRAY = "hpc-local"
 
-#: Options of the Lustre fstab line: the FSx for Lustre User Guide's example ("Mounting
-#: Amazon FSx file systems automatically"): automount on first access, after the network.
-LUSTRE_FSTAB_OPTIONS = (
-    "defaults,relatime,flock,_netdev,x-systemd.automount,x-systemd.requires=network.service"
-)
+#: Options of the Lustre fstab line, after the FSx for Lustre User Guide's example ("Mounting
+#: Amazon FSx file systems automatically"): mounted on first access (``x-systemd.automount``),
+#: after the network (``_netdev``). The guide's example also has
+#: ``x-systemd.requires=network.service``, a unit Amazon Linux 2023 does not have (it uses
+#: systemd-networkd), so it is left out, as ParallelCluster's cookbook does on AL2023.
+LUSTRE_FSTAB_OPTIONS = "defaults,relatime,flock,_netdev,x-systemd.automount"
 #: Options of the EFS fstab line (Amazon EFS User Guide, "Automatically mounting EFS file
 #: systems", with the mount helper and TLS).
 EFS_FSTAB_OPTIONS = "_netdev,tls,noresvport"

@@ -72,7 +72,8 @@ retry() {
   shift 2
   until "$@"; do
     [ "$n" -lt "$tries" ] || return 1
-    step "attempt $n/$tries of '$*' failed; next in ${delay}s"
+    # On stderr: a caller capturing the command's output must not read this line.
+    step "attempt $n/$tries of '$*' failed; next in ${delay}s" >&2
     sleep "$delay"
     n=$((n + 1))
     delay=$((delay * 2))
@@ -102,6 +103,8 @@ gate() {
     --instance-ids "$instance" --output text \\
     --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState]') || out=""
   read -r group state <<<"$out" || true
+  # The CLI prints None for an instance outside any Auto Scaling group.
+  [ "$group" != None ] || group=""
   if [ "$state" = "Pending:Wait" ]; then
     result=CONTINUE
     [ "$verdict" = pass ] || result=ABANDON
