@@ -89,7 +89,8 @@ def test_home_is_mounted_at_home_and_opened_on_nfs_only(synth: Synthesized) -> N
         for r in _of_type(synth, "AWS::EC2::SecurityGroupIngress").values()
         if "Home" in json.dumps(r["Properties"].get("GroupId"))
     ]
-    assert ingress and all(i["FromPort"] == 2049 == i["ToPort"] for i in ingress)
+    assert ingress
+    assert all(i["FromPort"] == 2049 == i["ToPort"] for i in ingress)
 
 
 def test_pcs_accounting_and_custom_settings_render_per_level(synth: Synthesized) -> None:
