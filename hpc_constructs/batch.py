@@ -22,6 +22,7 @@ from constructs import Construct
 from hpc_constructs import limits
 from hpc_constructs.boot import (
     DEFAULT_IMDS_HOP_LIMIT,
+    INSTANCE_STORE_MOUNT_POINT,
     BootPlan,
     MountStep,
     gate_for,
@@ -278,6 +279,7 @@ def batch_boot_plan(
         instance_type=plan.spec.instance_type,
         efa_devices=len(efa_device_paths(plan.spec)) if plan.efa_enabled else 0,
         install_efa=plan.install_efa_software,
+        instance_store_disks=plan.spec.nvme_disk_count,
         mounts=tuple(mounts),
         gate=gate_for("ecs", plan.health_gate),
         required_by=("ecs",) if plan.health_gate else (),
@@ -363,10 +365,19 @@ def _merged(base: NodeRange, r: NodeRange) -> NodeRange:
     )
 
 
-def _host_volume(item: SharedFileSystem) -> batch.EcsVolume:
-    path = item.path
+def host_volume(item: SharedFileSystem) -> batch.EcsVolume:
+    """The file system mounted on the host, passed to the container at the same path."""
     return batch.EcsVolume.host(
-        name=volume_name(item), host_path=path, container_path=path, readonly=False
+        name=volume_name(item), host_path=item.path, container_path=item.path, readonly=False
+    )
+
+
+def instance_store_volume() -> batch.EcsVolume:
+    """The striped instance store the node set-up mounts at ``/scratch/local`` (mode 1777,
+    re-created empty at every start), passed to the container at the same path."""
+    path = INSTANCE_STORE_MOUNT_POINT
+    return batch.EcsVolume.host(
+        name="instance-store", host_path=path, container_path=path, readonly=False
     )
 
 
@@ -746,7 +757,7 @@ class BatchMultiNode(NodeLauncher):
         self.file_systems.append(item)
         self._wait_for(item)
         for container in self._containers:
-            container.add_volume(_host_volume(item))
+            container.add_volume(host_volume(item))
         return item
 
     def _wait_for(self, item: SharedFileSystem) -> None:
@@ -1017,12 +1028,20 @@ class BatchMultiNode(NodeLauncher):
             # EFA registers (pins) buffers with the device: locked memory must be unlimited.
             ulimits=[batch.Ulimit(name=batch.UlimitName.MEMLOCK, soft_limit=-1, hard_limit=-1)],
             linux_parameters=linux,
-            volumes=[_host_volume(item) for item in self.file_systems],
+            volumes=self._volumes(),
             execution_role=self.execution_role,
             job_role=job_role,
         )
         self._containers.append(container)
         return container
+
+    def _volumes(self) -> list[batch.EcsVolume]:
+        """Host volumes of every container: the shared file systems and, on instance types
+        with NVMe instance storage, the striped instance store."""
+        volumes = [host_volume(item) for item in self.file_systems]
+        if self.plan.spec.nvme_disk_count:
+            volumes.append(instance_store_volume())
+        return volumes
 
     @staticmethod
     def efa_pingpong_command(iterations: int = 1000) -> list[str]:

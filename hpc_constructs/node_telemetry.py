@@ -67,6 +67,13 @@ def render_node_telemetry(
 ) -> logs.LogGroup:
     """The launcher's log group and what its nodes' ``role`` needs: write log streams to it,
     and ``cloudwatch:PutMetricData`` in the node namespace only (no managed policy)."""
+    log_group = node_log_group(scope, retention=retention)
+    grant_node_telemetry(scope, role, log_group)
+    return log_group
+
+
+def node_log_group(scope: Construct, *, retention: LogRetention) -> logs.LogGroup:
+    """A node log group: KMS-encrypted with the stack's node-logs key, kept on deletion."""
     days = retention if isinstance(retention, int) else None
     member = retention if isinstance(retention, logs.RetentionDays) else logs.RetentionDays.INFINITE
     log_group = logs.LogGroup(
@@ -81,6 +88,12 @@ def render_node_telemetry(
         cfn = log_group.node.default_child
         assert isinstance(cfn, logs.CfnLogGroup)
         cfn.retention_in_days = days
+    return log_group
+
+
+def grant_node_telemetry(scope: Construct, role: iam.IRole, log_group: logs.ILogGroup) -> None:
+    """Let the CloudWatch agent on nodes with ``role`` write ``log_group`` and publish the
+    node metrics (only in their namespace)."""
     policy = iam.Policy(
         scope,
         "TelemetryPolicy",
@@ -105,7 +118,6 @@ def render_node_telemetry(
             f"node metrics namespace {NODE_METRICS_NAMESPACE}.",
         )
     )
-    return log_group
 
 
 def telemetry_step(

@@ -327,6 +327,26 @@ def test_lustre_is_a_host_volume_mounted_at_the_same_path(scenario: Scenario) ->
     )
 
 
+def test_instance_store_is_striped_at_boot_and_passed_to_the_containers(
+    scenario: Scenario,
+) -> None:
+    """p4d has 8 NVMe instance-store disks: the set-up stripes them at /scratch/local (every
+    boot) and every container gets it; c5n has none and gets no such volume."""
+    assert scenario.p4d.boot_plan.instance_store_disks == 8
+    assert scenario.c5n.boot_plan.instance_store_disks == 0
+    (container,) = node_containers(scenario, scenario.p4d_job)
+    assert {"Name": "instance-store", "Host": {"SourcePath": "/scratch/local"}} in container[
+        "Volumes"
+    ]
+    assert {
+        "ContainerPath": "/scratch/local",
+        "ReadOnly": False,
+        "SourceVolume": "instance-store",
+    } in container["MountPoints"]
+    (c5n,) = node_containers(scenario, scenario.c5n_job)
+    assert all(v["Name"] != "instance-store" for v in c5n["Volumes"])
+
+
 def env(container: dict[str, Any]) -> dict[str, str]:
     return {e["Name"]: e["Value"] for e in container.get("Environment", [])}
 

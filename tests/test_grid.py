@@ -486,3 +486,42 @@ def test_bucket_grant_to_the_grid_goes_to_the_nodes_role() -> None:
     grant = bucket.grant_read(grid)
     assert grant.principal_statements or grant.success
     assert grid.grant_principal is grid.role
+
+
+def test_nodes_ship_logs_and_metrics_gpu_metrics_on_the_gpu_pool(scenario: Scenario) -> None:
+    """Telemetry on by default: a KMS log group kept 180 days, the agent configuration in the
+    user data naming that group, GPU metrics only where the pool has GPUs, and the node role
+    may publish metrics in the node namespace only."""
+    for grid, gpu in ((scenario.cpu, False), (scenario.gpu, True)):
+        assert grid.log_group is not None
+        group = scenario.resources("AWS::Logs::LogGroup")[scenario.logical_id(grid.log_group)]
+        assert group["Properties"]["RetentionInDays"] == 180
+        assert "KmsKeyId" in group["Properties"]
+        step = grid.boot_plan.telemetry
+        assert step is not None
+        assert (step.gpu, step.efa, step.slurm) == (gpu, False, False)
+        assert step.node_group == grid.node.path
+        lt = scenario.resources("AWS::EC2::LaunchTemplate")[
+            scenario.logical_id(grid.launch_template)
+        ]
+        user_data = json.dumps(lt["Properties"]["LaunchTemplateData"]["UserData"])
+        assert "cloudwatch-agent.json" in user_data
+        assert scenario.logical_id(grid.log_group) in user_data
+        assert ("nvidia_gpu" in user_data) is gpu
+    statements = [
+        s
+        for lid, r in scenario.resources("AWS::IAM::Policy").items()
+        if lid.startswith("RiskTelemetryPolicy")
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (put,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
+    assert put["Condition"] == {"StringEquals": {"cloudwatch:namespace": "HpcConstructs/Nodes"}}
+
+
+def test_telemetry_opt_out_and_fails_on_a_retention_the_logs_api_rejects() -> None:
+    stack, vpc = bare()
+    off = BatchGrid(stack, "Off", vpc=vpc, max_vcpus=256, telemetry=False)
+    assert off.log_group is None
+    assert off.boot_plan.telemetry is None
+    with pytest.raises(HpcValidationError, match=r"Bad/Grid: log_retention=200 is not valid"):
+        BatchGrid(stack, "Grid", vpc=vpc, max_vcpus=256, log_retention=200)

@@ -26,13 +26,14 @@ from hpc_constructs import (
     LustreScratch,
     NetworkFabric,
     ParallelCluster,
+    ParallelClusterMonitoring,
     SharedFileSystem,
     SharedHome,
     SlurmAccountingDatabase,
     SlurmComputeResource,
     SlurmQueue,
 )
-from hpc_constructs.slurm._pc_render import placeholders
+from hpc_constructs.slurm._pc_render import monitoring_config, placeholders
 from tests import pcluster_venv
 from tests.harness import (
     ROOT,
@@ -162,6 +163,9 @@ def _scenario(app: cdk.App) -> None:
         ],
         directory_service=DIRECTORY,
         accounting_database=database,
+        monitoring=ParallelClusterMonitoring(
+            log_retention_days=30, detailed_monitoring=True, log_deletion_policy="Delete"
+        ),
     )
     cluster.add_file_system(home)
     cluster.add_user_data("echo second")
@@ -864,6 +868,30 @@ def test_queue_update_strategy_can_terminate() -> None:
     )
     settings = cluster.cluster_configuration["Scheduling"]["SlurmSettings"]
     assert settings == {"QueueUpdateStrategy": "TERMINATE"}
+
+
+def test_fails_on_monitoring_values_parallelcluster_refuses() -> None:
+    _fails(
+        [SlurmQueue(name="cpu", compute_resources=[_cpu()])],
+        "monitoring.log_retention_days=200",
+        "ParallelCluster's CloudWatchLogs.RetentionInDays values",
+        "monitoring.log_deletion_policy='Snapshot'",
+        monitoring=ParallelClusterMonitoring(
+            log_retention_days=200, log_deletion_policy="Snapshot"
+        ),
+    )
+
+
+def test_monitoring_renders_parallelclusters_section_with_logs_kept_by_default() -> None:
+    assert monitoring_config(ParallelClusterMonitoring()) == {
+        "DetailedMonitoring": False,
+        "Logs": {
+            "CloudWatch": {"Enabled": True, "RetentionInDays": 180, "DeletionPolicy": "Retain"},
+            "Rotation": {"Enabled": True},
+        },
+        "Dashboards": {"CloudWatch": {"Enabled": True}},
+        "Alarms": {"Enabled": True},
+    }
 
 
 def test_fails_on_an_unknown_queue_update_strategy() -> None:

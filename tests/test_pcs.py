@@ -340,6 +340,53 @@ def test_cluster_group_allows_all_traffic_within_itself(synth: Synthesized) -> N
     )
 
 
+def test_nodes_ship_boot_system_and_slurmd_logs_to_the_cluster_log_group(
+    synth: Synthesized,
+) -> None:
+    """One KMS log group per cluster (kept 180 days), the agent configuration in every node
+    group's user data with slurmd's log, EFA metrics on EFA groups only, and each group's own
+    role may write it and publish node metrics in the node namespace only."""
+    ((group_id, group),) = [
+        (k, r) for k, r in _resources(synth, "AWS::Logs::LogGroup").items() if k.startswith("Pcs")
+    ]
+    assert group_id.startswith("PcsNodeLogs")
+    assert group["Properties"]["RetentionInDays"] == 180
+    assert "KmsKeyId" in group["Properties"]
+    for prefix, efa in (("PcsHpc7a", True), ("PcsSpotC5n", True), ("PcsShared", True)):
+        user_data = json.dumps(_launch_template(synth, prefix)["UserData"])
+        assert "cloudwatch-agent.json" in user_data
+        assert group_id in user_data
+        assert "/var/log/slurmd.log" in user_data
+        assert ("efa_rx_bytes" in user_data) is efa
+    policies = {
+        k: r["Properties"] for k, r in _resources(synth, "AWS::IAM::Policy").items()
+        if "TelemetryPolicy" in k and k.startswith("Pcs")
+    }  # fmt: skip
+    assert {k.split("TelemetryPolicy")[0] for k in policies} == {
+        "PcsHpc7a", "PcsSpotC5n", "PcsShared", "PcsOdcr"
+    }  # fmt: skip
+    for props in policies.values():
+        (put,) = [
+            s for s in props["PolicyDocument"]["Statement"]
+            if s["Action"] == "cloudwatch:PutMetricData"
+        ]  # fmt: skip
+        namespace = put["Condition"]["StringEquals"]["cloudwatch:namespace"]
+        assert namespace == "HpcConstructs/Nodes"
+
+
+def test_telemetry_opt_out_and_fails_on_a_retention_the_logs_api_rejects() -> None:
+    _, cluster = _cluster(telemetry=False)
+    assert cluster.log_group is None
+    group = cluster.add_node_group("Cpu", instance_types=["c5n.18xlarge"], max_nodes=2)
+    assert group.boot_plan.telemetry is None
+    with pytest.raises(HpcValidationError, match=r"S/Pcs: log_retention=200 is not valid"):
+        _cluster(log_retention=200)
+    _, on = _cluster()
+    step = on.add_node_group("Cpu", instance_types=["c5n.18xlarge"], max_nodes=2).boot_plan
+    assert step.telemetry is not None
+    assert (step.telemetry.slurm, step.telemetry.node_group) == (True, "S/Pcs/Cpu")
+
+
 def test_cfn_lint_clean(synth: Synthesized) -> None:
     assert_cfn_lint_clean(synth.template_dict("Slurm"))
 

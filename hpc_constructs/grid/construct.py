@@ -20,8 +20,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hpc_constructs.batch import volume_name_rule
-from hpc_constructs.boot import INSTANCE_STORE_MOUNT_POINT, BootPlan, gate_for, user_data_script
+from hpc_constructs.batch import host_volume, volume_name_rule
+from hpc_constructs.boot import (
+    BootPlan,
+    gate_for,
+    log_retention_rule,
+    user_data_script,
+)
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.compute import select_subnets, subnet_facts
 from hpc_constructs.efa import efa_launch_template
@@ -31,7 +36,6 @@ from hpc_constructs.grid.job import (
     GridJob,
     ec2_container,
     fargate_container,
-    host_volume,
 )
 from hpc_constructs.grid.plan import (
     GridPlan,
@@ -44,6 +48,12 @@ from hpc_constructs.grid.plan import (
 from hpc_constructs.grid.plan import plan_grid as _plan_grid
 from hpc_constructs.grid.plan import plan_job as _plan_job
 from hpc_constructs.ingest._iam import nag_rendering
+from hpc_constructs.node_telemetry import (
+    DEFAULT_LOG_RETENTION,
+    LogRetention,
+    render_node_telemetry,
+    telemetry_step,
+)
 from hpc_constructs.nodes import (
     FileSystemInput,
     NodeLauncher,
@@ -136,6 +146,10 @@ class BatchGrid(NodeLauncher):
     :param health_gate: keep a node whose boot set-up or ``add_user_data`` commands fail out
         of service: the ECS agent waits for the set-up and a failed node powers off, so Batch
         replaces it. ``False``: the failure is only logged. Default: - True.
+    :param telemetry: the CloudWatch agent on every node (logs to ``log_group``, node metrics
+        in ``HpcConstructs/Nodes``; see ``EfaComputeFleet``). Default: - ``True``.
+    :param log_retention: a ``logs.RetentionDays`` or a number of days CloudWatch Logs
+        accepts. Default: - 180 days.
     :param job_failure_target: where FAILED job events of the grid's queues go (an SNS topic
         target, a Lambda...). Default: - no rule (see ``add_job_failure_target``).
     """
@@ -169,10 +183,13 @@ class BatchGrid(NodeLauncher):
         job_queue_priority: int = 1,
         job_failure_target: events.IRuleTarget | None = None,
         health_gate: bool = True,
+        telemetry: bool = True,
+        log_retention: LogRetention = DEFAULT_LOG_RETENTION,
     ) -> None:
         super().__init__(scope, id)
         self._health_gate = health_gate
         v = Validator(self)
+        log_retention_rule(v, log_retention if isinstance(log_retention, int) else None)
         selection = as_subnet_selection(v, "vpc_subnets", vpc_subnets) or ec2.SubnetSelection(
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
         )
@@ -213,6 +230,10 @@ class BatchGrid(NodeLauncher):
         self._render_network(vpc, security_group, shared)
         self._render_launch_template(root_volume_size_gib)
         self._render_role(role)
+        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
+        self.log_group: logs.LogGroup | None = (
+            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
+        )
         self._render_compute_environments(vpc, selection, machine_image, spot_bid_percentage)
         self._render_queues(job_queue_priority, share_decay, compute_reservation)
         self.add_user_data(*commands)
@@ -306,6 +327,14 @@ class BatchGrid(NodeLauncher):
             mounts=tuple(mount_step(item) for item in self.file_systems),
             gate=gate_for("ecs", self._health_gate),
             required_by=("ecs",) if self._health_gate else (),
+            telemetry=None
+            if self.log_group is None
+            else telemetry_step(
+                self.log_group,
+                self.node.path,
+                efa=False,
+                gpu=any(s.is_gpu for s in self.plan.specs),
+            ),
         )
 
     def _render_role(self, role: iam.IRole | None) -> None:
@@ -538,10 +567,6 @@ class BatchGrid(NodeLauncher):
             container.add_volume(host_volume(item))
         return item
 
-    @property
-    def _scratch_path(self) -> str | None:
-        return INSTANCE_STORE_MOUNT_POINT if self.plan.instance_store_disks else None
-
     @staticmethod
     def _wait_for(environment: Construct, item: SharedFileSystem) -> None:
         for dependable in mount_dependables(item):
@@ -672,7 +697,10 @@ class BatchGrid(NodeLauncher):
             if fargate:
                 return fargate_container(scope, **common)
             made = ec2_container(
-                scope, volumes=self.file_systems, scratch=self._scratch_path, **common
+                scope,
+                volumes=self.file_systems,
+                instance_store=bool(self.plan.instance_store_disks),
+                **common,
             )
             self._ec2_containers.append(made)
             return made

@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from hpc_constructs import limits
-from hpc_constructs.batch import volume_name
+from hpc_constructs.batch import host_volume, instance_store_volume
 from hpc_constructs.grid.plan import JobPlan
 from hpc_constructs.ingest._iam import nag_rendering, object_pattern
 from hpc_constructs.nodes import SharedFileSystem
@@ -38,13 +38,6 @@ def retry_strategies(attempts: int) -> list[batch.RetryStrategy]:
         ),
         batch.RetryStrategy.of(batch.Action.EXIT, batch.Reason.custom(on_reason="*")),
     ]
-
-
-def host_volume(item: SharedFileSystem) -> batch.EcsVolume:
-    """The file system mounted on the host, passed to the container at the same path."""
-    return batch.EcsVolume.host(
-        name=volume_name(item), host_path=item.path, container_path=item.path, readonly=False
-    )
 
 
 @jsii.implements(iam.IGrantable)
@@ -200,15 +193,11 @@ def ec2_container(
     execution_role: iam.IRole,
     job_role: iam.IRole,
     volumes: Sequence[SharedFileSystem],
-    scratch: str | None = None,
+    instance_store: bool = False,
 ) -> batch.EcsEc2ContainerDefinition:
     mounts = [host_volume(item) for item in volumes]
-    if scratch is not None:  # the striped instance store, as fast local scratch
-        mounts.append(
-            batch.EcsVolume.host(
-                name="instance-store", host_path=scratch, container_path=scratch, readonly=False
-            )
-        )
+    if instance_store:  # the striped instance store, as fast local scratch
+        mounts.append(instance_store_volume())
     return batch.EcsEc2ContainerDefinition(
         scope,
         "Container",

@@ -14,6 +14,7 @@ from hpc_constructs.slurm.parallelcluster import (
     DEFAULT_PARALLELCLUSTER_VERSION,
     PARALLELCLUSTER_ROLE_PATH,
     ParallelCluster,
+    ParallelClusterMonitoring,
     SlurmComputeResource,
     SlurmQueue,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "DirectoryService",
     "LoginNodePool",
     "ParallelCluster",
+    "ParallelClusterMonitoring",
     "PcsAccounting",
     "PcsCluster",
     "PcsComputeNodeGroup",

@@ -184,6 +184,50 @@ class QueuePlan:
         return any(r.efa or r.placement.uses_group for r in self.resources)
 
 
+#: ``Monitoring.Logs.CloudWatch.RetentionInDays`` values ParallelCluster 3.16.1 accepts
+#: (``cluster_schema.CloudWatchLogsSchema``) and its default (``constants``).
+PC_LOG_RETENTION_DAYS = (0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827,
+                         3653)  # fmt: skip
+PC_DEFAULT_LOG_RETENTION_DAYS = 180
+
+
+@dataclass(frozen=True)
+class ParallelClusterMonitoring:
+    """ParallelCluster's ``Monitoring`` section, typed (ParallelCluster 3.16.1
+    ``cluster_schema.MonitoringSchema``): CloudWatch logs of every node, log rotation, the
+    cluster dashboard, its alarms and EC2 detailed monitoring.
+
+    :param logs: ship the nodes' logs to CloudWatch Logs. Default: - ``True``.
+    :param log_retention_days: one of ParallelCluster's values (0 keeps them forever).
+        Default: - 180 (ParallelCluster's default).
+    :param log_deletion_policy: ``"Retain"`` or ``"Delete"`` the log group with the cluster.
+        Default: - ``"Retain"`` (logs outlive the cluster).
+    :param log_rotation: rotate the logs on the nodes. Default: - ``True``.
+    :param dashboard: the cluster's CloudWatch dashboard. Default: - ``True``.
+    :param alarms: the cluster's CloudWatch alarms (head node health, disk). Default: - ``True``.
+    :param detailed_monitoring: 1-minute EC2 metrics on compute nodes (charged).
+        Default: - ``False``.
+    """
+
+    logs: bool = True
+    log_retention_days: int = PC_DEFAULT_LOG_RETENTION_DAYS
+    log_deletion_policy: str = "Retain"
+    log_rotation: bool = True
+    dashboard: bool = True
+    alarms: bool = True
+    detailed_monitoring: bool = False
+
+
+def check_monitoring(v: Validator, monitoring: ParallelClusterMonitoring) -> None:
+    v.one_of(
+        "monitoring.log_retention_days",
+        monitoring.log_retention_days,
+        PC_LOG_RETENTION_DAYS,
+        "ParallelCluster's CloudWatchLogs.RetentionInDays values",
+    )
+    v.one_of("monitoring.log_deletion_policy", monitoring.log_deletion_policy, ("Retain", "Delete"))
+
+
 @dataclass(frozen=True)
 class ClusterPlan:
     version: str
@@ -193,6 +237,7 @@ class ClusterPlan:
     head_specs: tuple[InstanceSpec, ...]
     queues: tuple[QueuePlan, ...]
     queue_update_strategy: str
+    monitoring: ParallelClusterMonitoring = ParallelClusterMonitoring()
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -400,10 +445,13 @@ def plan_cluster(
     os: str,
     head_node_instance_type: str | None,
     queue_update_strategy: str,
+    monitoring: ParallelClusterMonitoring | None = None,
 ) -> ClusterPlan | None:
     """The cluster-wide rules: version, OS, queues, one architecture, the head node."""
     # ParallelCluster 3.16 SlurmSettings.QueueUpdateStrategy values.
     v.one_of("queue_update_strategy", queue_update_strategy, ("DRAIN", "TERMINATE"))
+    monitoring = monitoring or ParallelClusterMonitoring()
+    check_monitoring(v, monitoring)
     check_version(v, version)
     v.one_of("os", os, PARALLELCLUSTER_OSES)
     queue_list = list(queues)
@@ -427,6 +475,7 @@ def plan_cluster(
         head_specs=tuple(head_specs),
         queues=tuple(p for p in plans if p is not None),
         queue_update_strategy=queue_update_strategy,
+        monitoring=monitoring,
     )
 
 

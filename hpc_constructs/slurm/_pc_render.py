@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpc_constructs.nodes import SharedFileSystem
-from hpc_constructs.slurm._pc_plan import ClusterPlan, QueuePlan, ResourcePlan
+from hpc_constructs.slurm._pc_plan import (
+    ClusterPlan,
+    ParallelClusterMonitoring,
+    QueuePlan,
+    ResourcePlan,
+)
 from hpc_constructs.slurm._pc_platform import (
     CustomAction,
     CustomActions,
@@ -154,6 +159,7 @@ def cluster_config(
             "SlurmQueues": [queue_config(q, nodes) for q in plan.queues],
         },
     }
+    config["Monitoring"] = monitoring_config(plan.monitoring)
     shared = [shared_storage_config(item) for item in storage]
     if shared:
         config["SharedStorage"] = shared
@@ -162,6 +168,24 @@ def cluster_config(
     if nodes.directory_service is not None:
         config["DirectoryService"] = directory_service_config(nodes.directory_service)
     return config
+
+
+def monitoring_config(m: ParallelClusterMonitoring) -> dict[str, Any]:
+    """Always rendered, so the configuration says what it gets (ParallelCluster's defaults
+    are the same except the library keeps the logs: ``DeletionPolicy: Retain``)."""
+    return {
+        "DetailedMonitoring": m.detailed_monitoring,
+        "Logs": {
+            "CloudWatch": {
+                "Enabled": m.logs,
+                "RetentionInDays": m.log_retention_days,
+                "DeletionPolicy": m.log_deletion_policy,
+            },
+            "Rotation": {"Enabled": m.log_rotation},
+        },
+        "Dashboards": {"CloudWatch": {"Enabled": m.dashboard}},
+        "Alarms": {"Enabled": m.alarms},
+    }
 
 
 def shared_storage_config(item: SharedFileSystem) -> dict[str, Any]:

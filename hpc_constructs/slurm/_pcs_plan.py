@@ -12,6 +12,7 @@ from hpc_constructs.boot import (
     DEFAULT_IMDS_HOP_LIMIT,
     BootPlan,
     MountStep,
+    TelemetryStep,
     gate_for,
     imds_hop_limit_rule,
 )
@@ -260,7 +261,9 @@ def plan_node_group(
     )
 
 
-def pcs_boot_plan(plan: NodeGroupPlan, mounts: Sequence[MountStep] = ()) -> BootPlan:
+def pcs_boot_plan(
+    plan: NodeGroupPlan, mounts: Sequence[MountStep] = (), telemetry: TelemetryStep | None = None
+) -> BootPlan:
     """What a PCS node does at every boot, before slurmd starts: the EFA check (and the
     install when the image lacks the software), the instance store, the cluster's and the group's file systems.
     slurmd waits for the set-up (a drop-in on ``slurmd.service``); a node that fails it
@@ -274,6 +277,7 @@ def pcs_boot_plan(plan: NodeGroupPlan, mounts: Sequence[MountStep] = ()) -> Boot
         mounts=tuple(mounts),
         gate=gate_for("slurmd", plan.health_gate),
         required_by=("slurmd",) if plan.health_gate else (),
+        telemetry=telemetry,
     )
 
 

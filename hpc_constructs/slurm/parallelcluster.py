@@ -54,6 +54,7 @@ from hpc_constructs.slurm._checks import check_role_path
 from hpc_constructs.slurm._pc_plan import (
     DEFAULT_PARALLELCLUSTER_VERSION,
     ClusterPlan,
+    ParallelClusterMonitoring,
     QueuePlan,
     SlurmComputeResource,
     SlurmQueue,
@@ -84,6 +85,7 @@ __all__ = [
     "DirectoryService",
     "LoginNodePool",
     "ParallelCluster",
+    "ParallelClusterMonitoring",
     "SlurmComputeResource",
     "SlurmQueue",
 ]
@@ -164,6 +166,10 @@ class ParallelCluster(NodeLauncher):
     :param accounting_database: a :class:`SlurmAccountingDatabase` in ``vpc`` for Slurm
         accounting (``SlurmSettings.Database``); its port is opened to the head node only
         (:attr:`head_node_security_group`). Default: - no accounting.
+    :param monitoring: ParallelCluster's ``Monitoring`` section
+        (:class:`ParallelClusterMonitoring`: logs, retention, deletion policy, rotation,
+        dashboard, alarms, detailed monitoring). Default: - logs kept 180 days and retained
+        after the cluster, rotation, dashboard and alarms on, no detailed monitoring.
     """
 
     @check_prop_types
@@ -193,16 +199,14 @@ class ParallelCluster(NodeLauncher):
         login_nodes: Sequence[LoginNodePool] | None = None,
         directory_service: DirectoryService | None = None,
         accounting_database: SlurmAccountingDatabase | None = None,
+        monitoring: ParallelClusterMonitoring | None = None,
     ) -> None:
         v = Validator(node_launcher_path(scope, id))
         plan = plan_cluster(
-            v,
-            queues=queues,
-            version=version,
-            os=os,
+            v, queues=queues, version=version, os=os, monitoring=monitoring,
             head_node_instance_type=head_node_instance_type,
             queue_update_strategy=queue_update_strategy,
-        )
+        )  # fmt: skip
         check_cluster_name(v, cluster_name, cdk.Stack.of(scope).stack_name)
         items = resolve_file_systems(v, "file_systems", file_systems)
         check_mount_points(v, "file_systems", items)

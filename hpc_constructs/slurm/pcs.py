@@ -18,7 +18,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_pcs as pcs
 from constructs import Construct
 
-from hpc_constructs.boot import DEFAULT_IMDS_HOP_LIMIT, BootPlan, user_data_script
+from hpc_constructs.boot import (
+    DEFAULT_IMDS_HOP_LIMIT,
+    BootPlan,
+    log_retention_rule,
+    user_data_script,
+)
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.compute import (
     check_offerings,
@@ -32,6 +37,13 @@ from hpc_constructs.efa import (
     launch_template_interfaces,
 )
 from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
+from hpc_constructs.node_telemetry import (
+    DEFAULT_LOG_RETENTION,
+    LogRetention,
+    grant_node_telemetry,
+    node_log_group,
+    telemetry_step,
+)
 from hpc_constructs.nodes import (
     FileSystemInput,
     FileSystemsInput,
@@ -139,6 +151,8 @@ class PcsComputeNodeGroup(NodeLauncher):
             self, "Role", description=f"Compute nodes of {self.node.path}", path=PCS_ROLE_PATH
         )
         self._allow_registration(self._node_role)
+        if scope.log_group is not None:
+            grant_node_telemetry(self, self._node_role, scope.log_group)
         self.instance_profile = iam.InstanceProfile(
             self, "InstanceProfile", role=self._node_role, path=PCS_ROLE_PATH
         )
@@ -180,7 +194,19 @@ class PcsComputeNodeGroup(NodeLauncher):
         """What every node of the group does at boot (the cluster's then the group's file
         systems; read at synth time, after every ``add_*`` call)."""
         items = [*self.cluster.file_systems, *self.file_systems]
-        return pcs_boot_plan(self.plan, [mount_step(item) for item in items])
+        log_group = self.cluster.log_group
+        telemetry = (
+            telemetry_step(
+                log_group,
+                self.node.path,
+                efa=self.efa_enabled,
+                gpu=any(s.is_gpu for s in self.instance_specs),
+                slurm=True,
+            )
+            if log_group is not None
+            else None
+        )
+        return pcs_boot_plan(self.plan, [mount_step(item) for item in items], telemetry)
 
     def _boot_commands(self) -> list[str]:
         """The set-up, then (once) the cluster's and the group's own commands; rendered at
@@ -323,6 +349,11 @@ class PcsCluster(Construct):
         (PCS's ``Mode: NONE``).
     :param slurm_custom_settings: cluster-level Slurm settings PCS accepts (Prolog, Epilog,
         SelectTypeParameters, AccountingStorageEnforce). Default: - none.
+    :param telemetry: the CloudWatch agent on every node: boot, cloud-init, system and slurmd
+        logs to ``log_group`` (KMS-encrypted), node metrics in ``HpcConstructs/Nodes`` by
+        ``NodeGroup`` (each node group's path). Default: - ``True``.
+    :param log_retention: a ``logs.RetentionDays`` or a number of days CloudWatch Logs
+        accepts. Default: - 180 days.
     """
 
     @check_prop_types
@@ -342,9 +373,12 @@ class PcsCluster(Construct):
         user_data: UserDataInput | None = None,
         accounting: PcsAccounting | None = None,
         slurm_custom_settings: Mapping[str, str] | None = None,
+        telemetry: bool = True,
+        log_retention: LogRetention = DEFAULT_LOG_RETENTION,
     ) -> None:
         super().__init__(scope, id)
         v = Validator(self)
+        log_retention_rule(v, log_retention if isinstance(log_retention, int) else None)
         check_pcs_accounting(v, accounting)
         check_pcs_settings(v, "slurm_custom_settings", slurm_custom_settings, "cluster")
         v.one_of(
@@ -380,6 +414,9 @@ class PcsCluster(Construct):
         self.accounting = accounting
         self.slurm_custom_settings = dict(slurm_custom_settings or {})
         self.cluster = self._cluster(scale_down_idle_time_seconds)
+        #: The log group of every node group's nodes (boot, cloud-init, system and slurmd
+        #: logs); None without telemetry.
+        self.log_group = node_log_group(self, retention=log_retention) if telemetry else None
         self.node_groups: list[PcsComputeNodeGroup] = []
         self.queues: list[pcs.CfnQueue] = []
         self._image_architecture: str | None = None
