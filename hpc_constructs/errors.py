@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # the cfn-lint rule pack (which use this module) load without starting the jsii runtime.
 
 WARNING_PREFIX = "hpc-constructs:"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,14 @@ class Validator:
     def raise_if_any(self) -> None:
         if self.problems:
             raise HpcValidationError(self.problems)
+
+    def checked(self, value: _T | None) -> _T:
+        """``raise_if_any()``, then ``value``, which the rules only leave None when they
+        recorded a problem (a plan, a resolved selection)."""
+        self.raise_if_any()
+        if value is None:
+            raise AssertionError(f"{self.path}: no value although no problem was recorded")
+        return value
 
 
 def warn(scope: IConstruct, warning_id: str, message: str) -> None:

@@ -593,10 +593,8 @@ class EfaComputeFleet(NodeLauncher):
             log_retention_days=log_retention if isinstance(log_retention, int) else None,
         )
         facts = subnet_facts(selected) if selected is not None else None
-        plan = plan_fleet(v, props, region=stack_region(self), subnets=facts)
-        v.raise_if_any()
-        assert plan is not None  # raise_if_any() raised otherwise
-        assert selection is not None
+        plan = v.checked(plan_fleet(v, props, region=stack_region(self), subnets=facts))
+        selection = v.checked(selection)
         self._render_facts(plan, selected)
         self._render_network(vpc, security_group, allow_all_outbound, role, placement_group)
         self._render_telemetry(telemetry, log_retention)

@@ -23,11 +23,11 @@ NODES: dict[str, str] = {
     "AWS::EC2::VPCEndpoint": "VPC endpoint",
     "AWS::EC2::FlowLog": "Flow log",
     "AWS::EC2::PlacementGroup": "Cluster placement group",
-    "AWS::EC2::LaunchTemplate": "Launch template (EFA)",
+    "AWS::EC2::LaunchTemplate": "Launch template",
     "AWS::AutoScaling::AutoScalingGroup": "EC2 Auto Scaling fleet",
     "AWS::Batch::ComputeEnvironment": "Batch compute environment",
     "AWS::Batch::JobQueue": "Batch job queue",
-    "AWS::Batch::JobDefinition": "Batch multi-node job",
+    "AWS::Batch::JobDefinition": "Batch job definition",
     "AWS::FSx::FileSystem": "FSx for Lustre",
     "AWS::FSx::DataRepositoryAssociation": "Data repository association",
     "AWS::S3::Bucket": "S3 bucket",
@@ -41,6 +41,8 @@ NODES: dict[str, str] = {
     "AWS::EC2::TransitGateway": "Transit gateway",
     "AWS::Events::Rule": "EventBridge rule",
     "AWS::SNS::Topic": "SNS topic",
+    "AWS::CloudWatch::Dashboard": "CloudWatch dashboard",
+    "AWS::Budgets::Budget": "Cost budget",
     "AWS::CloudFormation::Stack": "Nested stack",
     "AWS::PCS::Cluster": "AWS PCS cluster",
     "AWS::PCS::ComputeNodeGroup": "PCS node group",
@@ -48,6 +50,38 @@ NODES: dict[str, str] = {
 }
 #: Grouped into one node per stack: there are many and their edges add nothing.
 GROUPED = {"AWS::EC2::VPCEndpoint", "AWS::EC2::NatGateway"}
+#: EventBridge rules of an HpcDashboard (under this top-level construct in the samples) are
+#: one node per stack: one rule per Batch job state and per DataSync outcome.
+DASHBOARD_SCOPE = "Operations"
+
+
+def _path_parts(resource: dict[str, Any]) -> list[str]:
+    path = str(resource.get("Metadata", {}).get("aws:cdk:path", ""))
+    return [p for p in path.split("/")[1:] if p not in ("Resource", "Default")]
+
+
+def _is_dashboard_rule(resource: dict[str, Any]) -> bool:
+    parts = _path_parts(resource)
+    return resource["Type"] == "AWS::Events::Rule" and parts[:1] == [DASHBOARD_SCOPE]
+
+
+def _kind_label(resource: dict[str, Any]) -> str:
+    """The node label of a resource type, refined by what the resource is."""
+    props = resource.get("Properties", {})
+    kind = resource["Type"]
+    if kind == "AWS::EC2::LaunchTemplate":
+        interfaces = props.get("LaunchTemplateData", {}).get("NetworkInterfaces") or []
+        efa = any(i.get("InterfaceType") in ("efa", "efa-only") for i in interfaces)
+        return "Launch template (EFA)" if efa else "Launch template"
+    if kind == "AWS::Batch::JobDefinition":
+        if props.get("Type") == "multinode":
+            return "Batch multi-node job"
+        return (
+            "Batch job (Fargate)"
+            if "FARGATE" in props.get("PlatformCapabilities", [])
+            else ("Batch job")
+        )
+    return NODES[kind]
 
 
 def _references(value: Any) -> Iterator[str]:
@@ -65,10 +99,9 @@ def _references(value: Any) -> Iterator[str]:
 
 
 def _label(logical_id: str, resource: dict[str, Any]) -> str:
-    path = resource.get("Metadata", {}).get("aws:cdk:path", logical_id)
-    parts = [p for p in path.split("/")[1:] if p not in ("Resource", "Default")]
+    parts = _path_parts(resource)
     where = "/".join(parts[:2]) if parts else logical_id
-    return f"{NODES[resource['Type']]}<br/>{where}"
+    return f"{_kind_label(resource)}<br/>{where}"
 
 
 def mermaid(template: dict[str, Any]) -> str:
@@ -80,6 +113,8 @@ def mermaid(template: dict[str, Any]) -> str:
 
     def node_id(lid: str) -> str:
         kind = resources[lid]["Type"]
+        if _is_dashboard_rule(resources[lid]):
+            return "Dashboard_rules"
         return kind.replace("::", "_") if kind in GROUPED else lid
 
     def reachable(lid: str) -> set[str]:
@@ -110,7 +145,10 @@ def mermaid(template: dict[str, Any]) -> str:
             continue
         declared.add(nid)
         kind = resources[lid]["Type"]
-        if kind in GROUPED:
+        if nid == "Dashboard_rules":
+            count = sum(1 for r in resources.values() if _is_dashboard_rule(r))
+            lines.append(f'  {nid}["EventBridge rules of the dashboard x{count}"]')
+        elif kind in GROUPED:
             count = sum(1 for r in resources.values() if r["Type"] == kind)
             lines.append(f'  {nid}["{NODES[kind]} x{count}"]')
         else:

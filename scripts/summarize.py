@@ -67,6 +67,8 @@ class StackSummary:
     lustre: list[str] = field(default_factory=list)
     #: Batch grid queues (Spot, On-Demand fallback, Fargate Spot): pool, ceiling, Spot share.
     grids: list[str] = field(default_factory=list)
+    #: Dashboards, alarms and budgets (hpc_constructs.ops): what an operator gets.
+    operations: list[str] = field(default_factory=list)
     nag: int = 0
     #: Unacknowledged library warnings (``hpc-constructs:...`` and other construct
     #: annotations): reported, but they do not fail synth (only ``cdk synth --strict``).
@@ -85,6 +87,7 @@ class StackSummary:
             lines.extend(compute.lines())
         lines.extend(f"  Batch grid queue: {text}" for text in self.grids)
         lines.extend(f"  Lustre: {text}" for text in self.lustre)
+        lines.extend(f"  Operations: {text}" for text in self.operations)
         lines.append(
             f"  cdk-nag AwsSolutions: {'clean' if self.nag == 0 else f'{self.nag} findings'}"
         )
@@ -208,7 +211,42 @@ def summarize_template(name: str, template: dict[str, Any], size: int) -> StackS
             )
             summary.lustre.append(f"{deployment}, {capacity or '?'} GiB, {throughput}")
     summary.grids = _grid_queues(resources)
+    summary.operations = _operations(resources)
     return summary
+
+
+def _operations(resources: dict[str, Any]) -> list[str]:
+    """The dashboards (name), how many alarms, and each budget (limit, filter)."""
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for res in resources.values():
+        by_type.setdefault(res.get("Type", ""), []).append(res.get("Properties", {}))
+    lines = []
+    dashboards = by_type.get("AWS::CloudWatch::Dashboard", [])
+    alarms = len(by_type.get("AWS::CloudWatch::Alarm", []))
+    if dashboards or alarms:
+        names = [str(d.get("DashboardName", "(generated name)")) for d in dashboards]
+        lines.append(f"dashboard {', '.join(names) or 'none'}; {alarms} alarms")
+    for props in by_type.get("AWS::Budgets::Budget", []):
+        budget = props.get("Budget", {})
+        limit = budget.get("BudgetLimit", {})
+        tags = [
+            f"{t['Key']}={'/'.join(t.get('Values', []))}"
+            for e in _tag_expressions(budget.get("FilterExpression", {}))
+            for t in [e]
+        ]
+        scope = f" of spend tagged {', '.join(tags)}" if tags else " of all spend"
+        lines.append(
+            f"budget {limit.get('Amount', '?')} {limit.get('Unit', 'USD')} "
+            f"{str(budget.get('TimeUnit', 'MONTHLY')).lower()}{scope}"
+        )
+    return lines
+
+
+def _tag_expressions(expression: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``Tags`` expressions of a Budgets FilterExpression (alone or under ``And``)."""
+    if "Tags" in expression:
+        return [expression["Tags"]]
+    return [t for e in expression.get("And", []) for t in _tag_expressions(e)]
 
 
 def _is_grid_environment(props: dict[str, Any]) -> bool:

@@ -12,7 +12,8 @@ from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded
+from stacks.config import bounded, emails
+from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
 
 PLACEHOLDER_AGENT = "agent-0123456789abcdef0"
 
@@ -20,6 +21,12 @@ PLACEHOLDER_AGENT = "agent-0123456789abcdef0"
 @dataclass(frozen=True)
 class AutonomousDrivingConfig:
     """Choices for :class:`AutonomousDrivingStack`; each can be overridden with ``-c``."""
+
+    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
+    #: 100% forecast spend, on the alarm topic.
+    monthly_budget_usd: int = bounded(30_000, 1, 1_000_000_000)
+    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
+    alert_emails: tuple[str, ...] = emails()
 
     #: vCPU ceiling of the Spot GPU environment; the On-Demand fallback gets a quarter of it.
     max_vcpus: int = bounded(1024, 1)
@@ -55,6 +62,7 @@ class AutonomousDrivingStack(cdk.Stack):
 
     #: Construct props set from config fields ("Child/prop" -> field), for error messages.
     CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        **OPERATIONS_CONFIG_PROPS,
         "Grid/max_vcpus": "max_vcpus",
         "Grid/instance_requirements": "min_gpu_memory_gib",
         "Grid/Simulate/vcpus/memory/gpus": "task_vcpus",
@@ -152,3 +160,10 @@ class AutonomousDrivingStack(cdk.Stack):
         )
         self.simulate.grant_read_write(bucket, "checkpoints/")
         cdk.CfnOutput(self, "SubmitSimulate", value=self.simulate.submit_command())
+        self.operations = add_operations(
+            self,
+            project="autonomous-driving",
+            monthly_budget_usd=c.monthly_budget_usd,
+            alert_emails=c.alert_emails,
+            watch=[self.ingest, self.scratch, self.grid],
+        )

@@ -26,6 +26,7 @@ from constructs import Node
 
 from hpc_constructs.catalog import InstanceCatalog, offered_in
 from hpc_constructs.errors import HpcValidationError, Problem
+from hpc_constructs.ops.plan import is_email
 
 T = TypeVar("T")
 
@@ -86,6 +87,11 @@ def bounded(default: int, low: int, high: int | None = None) -> Any:
 def ec2_type(default: str) -> Any:
     """A config field naming an EC2 instance type (checked against the catalog and region)."""
     return dataclasses.field(default=default, metadata={"instance_type": True})
+
+
+def emails() -> Any:
+    """A config field of email addresses (comma-separated with ``-c``), each checked."""
+    return dataclasses.field(default=(), metadata={"emails": True})
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,9 @@ def _field_problems(settings: StackSettings, field: dataclasses.Field[Any]) -> l
     if "choices" in meta and value not in meta["choices"]:
         allowed = "one of " + ", ".join(repr(c) for c in meta["choices"])
         return [settings.problem(field.name, value, allowed)]
+    if meta.get("emails"):
+        bad = [v for v in value if not is_email(v)]
+        return [settings.problem(field.name, v, "an email address (name@domain.tld)") for v in bad]
     if "min" in meta and isinstance(value, int):
         low, high = meta["min"], meta.get("max")
         if value < low or (high is not None and value > high):

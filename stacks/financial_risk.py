@@ -7,18 +7,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aws_cdk as cdk
-from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded, choice
-
-#: The cost-allocation tag every resource of the stack carries (activate it in the Billing
-#: console so the budget below can filter on it).
-WORKLOAD_TAG = "hpc-constructs:workload"
+from stacks.config import bounded, choice, emails
+from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
 
 
 @dataclass(frozen=True)
@@ -44,8 +38,11 @@ class FinancialRiskConfig:
     desks: tuple[str, ...] = ("rates", "credit", "equity")
     #: Fargate Spot ceiling of the small aggregation tasks.
     fargate_max_vcpus: int = bounded(16, 1)
-    #: Monthly cost budget of the workload (USD), notified at 80% actual and 100% forecast.
-    monthly_budget_usd: int = bounded(5000, 1)
+    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
+    #: 100% forecast spend, on the alarm topic.
+    monthly_budget_usd: int = bounded(5_000, 1, 1_000_000_000)
+    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
+    alert_emails: tuple[str, ...] = emails()
     #: Your risk engine's image (a placeholder: any image that reads ``INPUT_URI`` and writes
     #: ``RESULTS_URI`` works).
     job_image: str = "public.ecr.aws/my-org/risk-engine:latest"
@@ -54,10 +51,12 @@ class FinancialRiskConfig:
 class FinancialRiskStack(cdk.Stack):
     """NetworkFabric + DataIngest (inputs, results and checkpoints in the landing bucket) +
     BatchGrid (Spot CPU pool across three AZs, On-Demand fallback, Fargate Spot for the
-    aggregation, fair share per desk) + a failure rule and a budget on the ingest topic."""
+    aggregation, fair share per desk) + a failure rule to the ingest topic + the operations
+    dashboard, alarms and a budget of the stack's tagged spend (stacks/operations.py)."""
 
     #: Construct props set from config fields ("Child/prop" -> field), for error messages.
     CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        **OPERATIONS_CONFIG_PROPS,
         "Grid/max_vcpus": "max_vcpus",
         "Grid/instance_requirements": "max_instance_vcpus",
         "Grid/instance_requirements.max_vcpus": "max_instance_vcpus",
@@ -78,7 +77,6 @@ class FinancialRiskStack(cdk.Stack):
         super().__init__(scope, id, **kwargs)
         self.config = config or FinancialRiskConfig()
         c = self.config
-        cdk.Tags.of(self).add(WORKLOAD_TAG, "financial-risk")
         self.fabric = hc.NetworkFabric(self, "Fabric")
         # The landing bucket holds market data and portfolios (inputs/), per-task results
         # (results/) and checkpoints (checkpoints/): KMS, versioned, TLS-only, logged, retained.
@@ -150,52 +148,10 @@ class FinancialRiskStack(cdk.Stack):
         self.aggregate.grant_read_write(bucket, "results/")
         for job in (self.monte_carlo, self.aggregate):
             cdk.CfnOutput(self, f"Submit{job.node.id}", value=job.submit_command())
-        self._budget(c.monthly_budget_usd)
-
-    def _budget(self, limit_usd: int) -> None:
-        """A monthly cost budget of the workload's tag, notifying the ingest topic."""
-        topic = self.data.notifications_topic
-        assert topic is not None
-        budgets_principal = iam.ServicePrincipal("budgets.amazonaws.com")
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[budgets_principal],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            )
-        )
-        if isinstance(self.data.key, kms.Key):  # Budgets publishes to the encrypted topic
-            self.data.key.add_to_resource_policy(
-                iam.PolicyStatement(
-                    principals=[budgets_principal],
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=["*"],
-                )
-            )
-        subscriber = budgets.CfnBudget.SubscriberProperty(
-            subscription_type="SNS", address=topic.topic_arn
-        )
-        # L1: aws-cdk-lib has no L2 for AWS Budgets.
-        self.budget = budgets.CfnBudget(
+        self.operations = add_operations(
             self,
-            "Budget",
-            budget=budgets.CfnBudget.BudgetDataProperty(
-                budget_type="COST",
-                time_unit="MONTHLY",
-                budget_limit=budgets.CfnBudget.SpendProperty(amount=limit_usd, unit="USD"),
-                cost_filters={"TagKeyValue": [f"user:{WORKLOAD_TAG}$financial-risk"]},
-            ),
-            notifications_with_subscribers=[
-                budgets.CfnBudget.NotificationWithSubscribersProperty(
-                    notification=budgets.CfnBudget.NotificationProperty(
-                        notification_type=kind,
-                        comparison_operator="GREATER_THAN",
-                        threshold=threshold,
-                        threshold_type="PERCENTAGE",
-                    ),
-                    subscribers=[subscriber],
-                )
-                for kind, threshold in (("ACTUAL", 80), ("FORECASTED", 100))
-            ],
+            project="financial-risk",
+            monthly_budget_usd=c.monthly_budget_usd,
+            alert_emails=c.alert_emails,
+            watch=[self.data, self.grid],
         )

@@ -29,12 +29,19 @@ from hpc_constructs import (
 )
 from hpc_constructs.errors import Validator
 from hpc_constructs.slurm.parallelcluster import write_script
-from stacks.config import choice, ec2_type, pick_compute_az
+from stacks.config import bounded, choice, ec2_type, emails, pick_compute_az
+from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
 
 
 @dataclass(frozen=True)
 class SlurmClusterConfig:
     """Choices for :class:`SlurmClusterStack`; override with ``-c SlurmCluster:flavour=pcs``."""
+
+    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
+    #: 100% forecast spend, on the alarm topic.
+    monthly_budget_usd: int = bounded(20_000, 1, 1_000_000_000)
+    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
+    alert_emails: tuple[str, ...] = emails()
 
     #: The cluster manager: "parallelcluster", "pcs" or "both".
     flavour: str = choice("both", ("parallelcluster", "pcs", "both"))
@@ -76,6 +83,7 @@ class SlurmClusterStack(cdk.Stack):
 
     #: Construct props set from config fields ("Child/prop" -> field), for error messages.
     CONFIG_PROPS: ClassVar[dict[str, str]] = {
+        **OPERATIONS_CONFIG_PROPS,
         "Fabric/compute_availability_zone": "compute_availability_zone",
     }
 
@@ -196,3 +204,10 @@ class SlurmClusterStack(cdk.Stack):
             )
             self.pcs_cluster.add_queue("Mpi", node_groups=[mpi])
             self.pcs_cluster.add_login_node_group("Login", instance_types=[c.login_instance_type])
+        self.operations = add_operations(
+            self,
+            project="slurm-cluster",
+            monthly_budget_usd=c.monthly_budget_usd,
+            alert_emails=c.alert_emails,
+            watch=[self.scratch, self.parallel_cluster, self.pcs_cluster],
+        )

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk import aws_fsx as fsx
 
-from hpc_constructs.errors import _matches, is_token, type_problems
+from hpc_constructs.errors import HpcValidationError, Validator, _matches, is_token, type_problems
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,13 @@ def test_a_list_of_option_dataclasses_is_not_sent_to_jsii_as_a_token_candidate()
     assert is_token(whole)
     assert not is_token([_Option(1), _Option(2)])
     assert not type_problems("Stack/Thing", "options", [_Option(1)], Sequence[_Option])
+
+
+def test_checked_raises_the_recorded_problems_or_returns_the_value() -> None:
+    v = Validator("Stack/Thing")
+    assert v.checked(3) == 3
+    v.add("size", 0, "1 or more")
+    with pytest.raises(HpcValidationError, match=r"Stack/Thing: size=0 is not valid"):
+        v.checked(None)
+    with pytest.raises(AssertionError, match="no value although no problem"):
+        Validator("Stack/Other").checked(None)

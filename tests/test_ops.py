@@ -283,7 +283,11 @@ def test_batch_job_states_come_from_one_rule_per_state_on_its_queues(ops: Ops) -
             for c in ops.dashboard.node.children
             if c.node.id == launcher.node.path.replace("/", "-")
         )
-        rules = [r for r in ops.dashboard.rules if r.node.scope is scope]
+        rules = [
+            r
+            for r in ops.dashboard.rules
+            if r.node.scope is scope and r.node.id != "HostReclaimedRule"
+        ]
         assert len(rules) == len(facts.BATCH_EVENT_STATES)
         states = set()
         for rule in rules:
@@ -312,6 +316,30 @@ def test_every_rule_delivers_to_the_encrypted_event_log(ops: Ops) -> None:
         assert "log-group:" in json.dumps(targets[0]["Arn"])
     policies = json.dumps(list(ops.of_type("AWS::Logs::ResourcePolicy").values()))
     assert "events.amazonaws.com" in policies
+
+
+def test_spot_grid_counts_tasks_requeued_after_a_reclaim_and_alarms_on_job_failures(
+    ops: Ops,
+) -> None:
+    """A Spot grid: a rule on RUNNABLE events of its queues whose attempts ended with the
+    Batch host-reclaimed reason, a SpotInterruptions alarm on it; every Batch construct: a
+    JobFailures alarm on its FAILED rule."""
+    (reclaimed,) = [r for r in ops.dashboard.rules if r.node.id == "HostReclaimedRule"]
+    assert reclaimed.node.scope is not None
+    assert reclaimed.node.scope.node.id == ops.grid.node.path.replace("/", "-")
+    pattern = ops.props(reclaimed)["EventPattern"]
+    assert pattern["detail"]["status"] == ["RUNNABLE"]
+    assert pattern["detail"]["attempts"] == {"statusReason": [{"prefix": "Host EC2"}]}
+    assert pattern["detail"]["jobQueue"] == [
+        {"Fn::GetAtt": [ops.ref(q), "JobQueueArn"]} for q in ops.grid.job_queues
+    ]
+    alarms = {a.node.path: ops.props(a) for a in ops.dashboard.alarms}
+    (spot,) = [a for p, a in alarms.items() if p.endswith("-Grid/SpotInterruptions")]
+    assert spot["Threshold"] == 3
+    assert (spot.get("Period") or spot["Metrics"][0]["MetricStat"]["Period"]) == 3600
+    failures = [a for p, a in alarms.items() if p.endswith("/JobFailures")]
+    assert len(failures) == 2  # the BatchMultiNode and the grid
+    assert all(a["Threshold"] == 1 for a in failures)
 
 
 # --- alarms, topic, budget and tags -------------------------------------------------------------

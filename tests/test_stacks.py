@@ -12,6 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import assertions
 from syrupy.assertion import SnapshotAssertion
 
 from hpc_constructs import HpcValidationError
@@ -19,6 +20,7 @@ from stacks import add_sample_stacks
 from stacks.config import from_context
 from stacks.ml_training import MlTrainingConfig, MlTrainingStack
 from stacks.mpi_cluster import MpiClusterConfig
+from stacks.operations import add_operations
 from tests.harness import (
     ROOT,
     TEST_ENV,
@@ -64,7 +66,7 @@ def only(synth: Synthesized, stack: str, kind: str) -> tuple[str, dict[str, Any]
     return next(iter(found.items()))
 
 
-def test_app_has_the_four_sample_stacks(synth: Synthesized) -> None:
+def test_app_has_the_six_sample_stacks(synth: Synthesized) -> None:
     assert synth.stack_names() == STACKS
 
 
@@ -343,6 +345,94 @@ def test_architecture_document_is_current(synth: Synthesized) -> None:
 
 
 # --- configuration from context --------------------------------------------------------------
+
+
+#: (stack, project tag, budget in USD, alarms the stack's constructs get by default)
+OPERATIONS = [
+    ("AutonomousDriving", "autonomous-driving", 30_000, {"FreeCapacity", "BootFailures",
+     "JobFailures", "SpotInterruptions", "TaskFailures"}),
+    ("FinancialRisk", "financial-risk", 5_000, {"BootFailures", "JobFailures",
+     "SpotInterruptions"}),
+    ("Genomics", "genomics", 10_000, {"FreeCapacity", "BootFailures", "JobFailures",
+     "TaskFailures"}),
+    ("MlTraining", "ml-training", 100_000, {"FreeCapacity", "BootFailures", "LaunchFailures"}),
+    ("MpiCluster", "mpi-cluster", 20_000, {"FreeCapacity", "BootFailures", "LaunchFailures"}),
+    ("SlurmCluster", "slurm-cluster", 20_000, {"FreeCapacity", "BootFailures"}),
+]  # fmt: skip
+
+
+ALARM_KINDS = (
+    "FreeCapacity",
+    "BootFailures",
+    "JobFailures",
+    "LaunchFailures",
+    "SpotInterruptions",
+    "TaskFailures",
+)
+
+
+@pytest.mark.parametrize(("stack", "project", "usd", "alarms"), OPERATIONS)
+def test_every_sample_has_a_dashboard_alarms_and_a_budget_of_its_tagged_spend(
+    synth: Synthesized, stack: str, project: str, usd: int, alarms: set[str]
+) -> None:
+    _, dashboard = only(synth, stack, "AWS::CloudWatch::Dashboard")
+    assert dashboard["Properties"]["DashboardName"] == f"hpc-{stack}"
+    found = resources(synth, stack, "AWS::CloudWatch::Alarm")
+    kinds = [[k for k in ALARM_KINDS if re.search(f"{k}[0-9A-F]{{8}}$", lid)] for lid in found]
+    assert all(len(k) == 1 for k in kinds), sorted(found)
+    assert {k for (k,) in kinds} == alarms
+    (topic_id,) = [
+        lid for lid in resources(synth, stack, "AWS::SNS::Topic") if lid.startswith("Operations")
+    ]
+    for alarm in found.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    _, budget = only(synth, stack, "AWS::Budgets::Budget")
+    data = budget["Properties"]["Budget"]
+    assert data["BudgetLimit"] == {"Amount": usd, "Unit": "USD"}
+    assert data["FilterExpression"] == {
+        "Tags": {"Key": "hpc:project", "Values": [project], "MatchOptions": ["EQUALS"]}
+    }
+    subscribers = [n["Subscribers"] for n in budget["Properties"]["NotificationsWithSubscribers"]]
+    assert subscribers == [[{"SubscriptionType": "SNS", "Address": {"Ref": topic_id}}]] * 2
+    # the aspect tagged what the stack creates, node groups with their launcher's path
+    tagged = [
+        {t["Key"]: t["Value"] for t in r["Properties"].get("Tags", [])}
+        for r in synth.template_dict(stack)["Resources"].values()
+        if isinstance(r.get("Properties", {}).get("Tags"), list)
+    ]
+    assert tagged
+    assert all(t.get("hpc:project") == project and t.get("hpc:stack") == stack for t in tagged)
+    assert any("hpc:node-group" in t for t in tagged)
+
+
+def test_alert_emails_subscribe_to_the_alarm_topic() -> None:
+    app = cdk.App(context={"MpiCluster:alert_emails": "ops@example.com,oncall@example.com"})
+    config = from_context(app.node, "MpiCluster", MpiClusterConfig)
+    assert config.alert_emails == ("ops@example.com", "oncall@example.com")
+    stack = cdk.Stack(make_app(), "Ops", env=TEST_ENV)
+    add_operations(
+        stack, project="p", monthly_budget_usd=10, alert_emails=config.alert_emails, watch=[]
+    )
+    template = assertions.Template.from_stack(stack)
+    for email in config.alert_emails:
+        template.has_resource_properties(
+            "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": email}
+        )
+    template.resource_count_is("AWS::SNS::Subscription", 2)
+
+
+def test_fails_on_a_bad_budget_or_alert_email_naming_the_key() -> None:
+    problems = _problems(
+        **{"monthly_budget_usd": "0", "Genomics:alert_emails": "ops@example.com,not-an-email"}
+    )
+    text = "\n".join(problems)
+    assert "-c monthly_budget_usd: monthly_budget_usd=0 is not valid; allowed: 1 to 1000000000" in (
+        text
+    )
+    assert (
+        "-c Genomics:alert_emails: alert_emails='not-an-email' is not valid; allowed: an email "
+        "address (name@domain.tld)" in text
+    )
 
 
 def test_context_overrides_every_stack_and_one_stack() -> None:

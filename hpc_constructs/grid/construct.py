@@ -224,16 +224,11 @@ class BatchGrid(NodeLauncher):
                 region=stack_region(self),
                 zones=facts.subnets,
             )
-        v.raise_if_any()
-        assert plan is not None  # raise_if_any() raised otherwise
-        self._render_facts(plan)
+        self._render_facts(v.checked(plan))
         self._render_network(vpc, security_group, shared)
         self._render_launch_template(root_volume_size_gib)
         self._render_role(role)
-        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
-        self.log_group: logs.LogGroup | None = (
-            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
-        )
+        self._render_telemetry(telemetry, log_retention)
         self._render_compute_environments(vpc, selection, machine_image, spot_bid_percentage)
         self._render_queues(job_queue_priority, share_decay, compute_reservation)
         self.add_user_data(*commands)
@@ -241,6 +236,12 @@ class BatchGrid(NodeLauncher):
             self.add_job_failure_target(job_failure_target)
 
     # --- rendering --------------------------------------------------------------------------
+
+    def _render_telemetry(self, telemetry: bool, log_retention: LogRetention) -> None:
+        #: The nodes' log group (boot, cloud-init and system logs); None without telemetry.
+        self.log_group: logs.LogGroup | None = (
+            render_node_telemetry(self, self.role, retention=log_retention) if telemetry else None
+        )
 
     def _render_facts(self, plan: GridPlan) -> None:
         #: Every decision of the construct's rules, as plain values.

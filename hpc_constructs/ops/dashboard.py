@@ -556,9 +556,55 @@ class HpcDashboard(Construct):
                 ),
             )
             counts.append(triggered(rule, state))
+        failed = counts[facts.BATCH_EVENT_STATES.index("FAILED")]
+        self._alarm(
+            scope,
+            "JobFailures",
+            metric=failed,
+            threshold=self.thresholds.job_failures,
+            description=f"Jobs of the queues of {batch.node.path} FAILED. Read statusReason "
+            f"and the attempts of the FAILED events in the event log "
+            f"{self.event_log.log_group_name}, then the job's container log in /aws/batch/job.",
+        )
         widgets: list[cw.IWidget] = [graph("Batch job state changes", counts, unit="jobs")]
+        if isinstance(batch, BatchGrid) and batch.spot_compute_environment is not None:
+            widgets.append(self._grid_reclaims(scope, batch, arns))
         widgets += self._node_widgets(scope, batch)
         self._show(f"Batch {batch.node.path}", widgets)
+
+    def _grid_reclaims(self, scope: Construct, grid: BatchGrid, arns: list[str]) -> cw.IWidget:
+        """Tasks of a Spot grid put back in the queue because their host was reclaimed, and
+        the alarm on repeated reclamation."""
+        rule = self._rule(
+            scope,
+            "HostReclaimedRule",
+            f"Jobs of the queues of {grid.node.path} requeued after their host was reclaimed",
+            events.EventPattern(
+                source=[facts.BATCH_SOURCE],
+                detail_type=[facts.BATCH_JOB_STATE_CHANGE],
+                detail={
+                    "jobQueue": arns,
+                    "status": ["RUNNABLE"],
+                    "attempts": {"statusReason": [{"prefix": facts.BATCH_HOST_RECLAIMED_PREFIX}]},
+                },
+            ),
+        )
+        window = self.thresholds.spot_interruption_window_minutes
+        self._alarm(
+            scope,
+            "SpotInterruptions",
+            metric=triggered(rule, "Tasks requeued (host reclaimed)", minutes=window),
+            threshold=self.thresholds.spot_interruptions,
+            description=f"Tasks of {grid.node.path} were requeued repeatedly within {window} "
+            "minutes because their Spot host was reclaimed. Each retry repeats the task "
+            "since its last checkpoint: widen the instance pool, add AZs, checkpoint more "
+            "often, or give the On-Demand fallback more vCPUs.",
+        )
+        return graph(
+            "Tasks requeued after a Spot reclaim",
+            [triggered(rule, "Requeued (host reclaimed)")],
+            unit="tasks",
+        )
 
     @check_prop_types
     def add_cluster(self, cluster: ClusterInput) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from hpc_constructs import limits
+
 # --- CloudWatch metrics ---------------------------------------------------------------------
 
 #: Amazon EC2 Auto Scaling User Guide, "Monitor CloudWatch metrics for your Auto Scaling
@@ -56,6 +58,11 @@ TRIGGERED_RULES = "TriggeredRules"
 BATCH_SOURCE = "aws.batch"
 BATCH_JOB_STATE_CHANGE = "Batch Job State Change"
 BATCH_EVENT_STATES = ("PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
+#: A job attempt whose host was reclaimed ends with this status reason prefix (AWS Batch User
+#: Guide, "Automated job retries": ``Host EC2*``); the event's ``detail`` is the job's
+#: ``JobDetail`` (AWS Batch User Guide, "Job state change events"), whose ``attempts[]`` carry
+#: each attempt's ``statusReason``. A retried job goes back to RUNNABLE with that attempt.
+BATCH_HOST_RECLAIMED_PREFIX = limits.BATCH_SPOT_RECLAIMED_STATUS_REASON.rstrip("*")
 
 #: Amazon EC2 Auto Scaling User Guide, "Amazon EC2 Auto Scaling event reference"
 #: (unsuccessful scaling events): ``detail.AutoScalingGroupName``, ``detail.StatusMessage``.

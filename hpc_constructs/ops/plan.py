@@ -13,6 +13,11 @@ from hpc_constructs.ops import facts
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def is_email(text: str) -> bool:
+    """An address AWS Budgets and SNS email subscriptions can take (name@domain.tld)."""
+    return bool(_EMAIL.match(text))
+
+
 @dataclass(frozen=True)
 class AlarmThresholds:
     """When the alarms of an :class:`HpcDashboard` fire.
@@ -28,7 +33,10 @@ class AlarmThresholds:
         Default: - 1.
     :param datasync_failures: DataSync task executions that ended in ERROR within five
         minutes, 1-1,000. Default: - 1.
-    :param spot_interruptions: Spot interruption warnings within the window, 1-1,000.
+    :param job_failures: Batch jobs (or array children) of a construct's queues that ended
+        FAILED within five minutes, 1-1,000. Default: - 1.
+    :param spot_interruptions: Spot interruption warnings (a fleet) or tasks requeued after
+        their Spot host was reclaimed (a ``BatchGrid``) within the window, 1-1,000.
         Default: - 3.
     :param spot_interruption_window_minutes: the window, 5-1,440 minutes. Default: - 60.
     """
@@ -38,6 +46,7 @@ class AlarmThresholds:
     boot_failures: int = 1
     launch_failures: int = 1
     datasync_failures: int = 1
+    job_failures: int = 1
     spot_interruptions: int = 3
     spot_interruption_window_minutes: int = 60
 
@@ -52,7 +61,13 @@ def thresholds_rule(v: Validator, t: AlarmThresholds, prop: str = "alarm_thresho
             t.lustre_free_capacity_gib,
             "1 GiB or more (and less than the file system's capacity)",
         )
-    for name in ("boot_failures", "launch_failures", "datasync_failures", "spot_interruptions"):
+    for name in (
+        "boot_failures",
+        "launch_failures",
+        "datasync_failures",
+        "job_failures",
+        "spot_interruptions",
+    ):
         v.in_range(f"{prop}.{name}", getattr(t, name), 1, 1000)
     v.in_range(
         f"{prop}.spot_interruption_window_minutes",
@@ -165,7 +180,7 @@ def plan_budget(
         "at most 10 email addresses (one SNS topic and ten emails per notification)",
     )
     for email in notify_emails:
-        v.require(bool(_EMAIL.match(email)), "notify_emails", email, "an email address")
+        v.require(is_email(email), "notify_emails", email, "an email address")
     for key, value in tags.items():
         tag_rule(v, key, value, key_prop="tags", value_prop=f"tags[{key!r}]")
     if budget_name is not None:
