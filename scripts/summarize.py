@@ -25,12 +25,14 @@ if str(ROOT) not in sys.path:
 from hpc_constructs import limits  # noqa: E402
 from hpc_constructs.catalog import InstanceCatalog  # noqa: E402
 from hpc_constructs.lint import lint_text  # noqa: E402
+from tests.pcluster_venv import user_cache  # noqa: E402
 
 #: CloudFormation quotas (AWS CloudFormation User Guide, "CloudFormation quotas").
 MAX_TEMPLATE_BYTES = 1_000_000
 MAX_RESOURCES = 500
-#: cfn-lint findings by content hash (see hpc_constructs.lint.lint_text), shared with the tests.
-LINT_CACHE = ROOT / ".cache" / "cfn-lint"
+#: cfn-lint findings by content hash (see hpc_constructs.lint.lint_text): the tests' user-level
+#: cache, shared by every checkout on the machine (CONTRIBUTING.md, "Caches").
+LINT_CACHE = user_cache("cfn-lint")
 
 
 @dataclass

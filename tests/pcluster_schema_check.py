@@ -1,6 +1,6 @@
 """Check ParallelCluster configurations against ParallelCluster's own schema.
 
-Runs inside ``.venv-pcluster`` (aws-parallelcluster pins CDK v1, so it cannot share the
+Runs inside the ParallelCluster schema venv (``pcluster-venv/`` in the user cache) (aws-parallelcluster pins CDK v1, so it cannot share the
 project's virtual environment): ``python tests/pcluster_schema_check.py config.json ...``.
 Only ``ClusterSchema().load`` runs (types, enums, required keys, cross-field schema rules);
 ParallelCluster's validators that call AWS are not run. Network access is blocked so a schema

@@ -295,7 +295,7 @@ def _with_fake_ids(config: Any, template: dict[str, Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def pcluster_python() -> Path:
-    """``.venv-pcluster`` with aws-parallelcluster (tests/pcluster_venv.py; `make test` builds
+    """the ParallelCluster schema venv (``pcluster-venv/`` in the user cache) with aws-parallelcluster (tests/pcluster_venv.py; `make test` builds
     it next to the lint, so this usually finds it ready)."""
     try:
         return pcluster_venv.ensure()
