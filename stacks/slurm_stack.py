@@ -9,7 +9,6 @@ from typing import Any, ClassVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from hpc_constructs import (
@@ -28,7 +27,6 @@ from hpc_constructs import (
     SlurmQueue,
 )
 from hpc_constructs.errors import Validator
-from hpc_constructs.slurm.parallelcluster import write_script
 from stacks.config import bounded, choice, ec2_type, emails, pick_compute_az
 from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
 
@@ -126,12 +124,10 @@ class SlurmClusterStack(cdk.Stack):
         if flavour in ("parallelcluster", "both"):
             self.accounting = SlurmAccountingDatabase(self, "Accounting", vpc=self.fabric.vpc)
             # One custom action: the head node writes a message of the day once configured.
-            motd = s3_assets.Asset(
+            motd = CustomAction.from_commands(
                 self,
                 "HeadNodeConfigured",
-                path=write_script(
-                    ["echo 'Slurm cluster: submit from the login nodes' > /etc/motd"]
-                ),
+                ["echo 'Slurm cluster: submit from the login nodes' > /etc/motd"],
             )
             self.parallel_cluster = ParallelCluster(
                 self,
@@ -142,9 +138,7 @@ class SlurmClusterStack(cdk.Stack):
                 file_systems=[self.scratch, self.home],
                 accounting_database=self.accounting,
                 login_nodes=[LoginNodePool(name="login", instance_type=c.login_instance_type)],
-                head_node_custom_actions=CustomActions(
-                    on_node_configured=[CustomAction.from_asset(motd)]
-                ),
+                head_node_custom_actions=CustomActions(on_node_configured=[motd]),
                 queues=[
                     SlurmQueue(
                         name="cpu",

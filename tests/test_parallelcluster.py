@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match
 
@@ -1001,6 +1002,19 @@ def test_fails_on_bad_custom_actions() -> None:
         "queues[cpu].custom_actions.on_node_start[0].script",
         "an s3://bucket/key or https:// URL",
     )
+
+
+def test_custom_action_from_commands_is_an_asset_script_the_nodes_may_read() -> None:
+    stack = cdk.Stack(make_app(), "S", env=TEST_ENV)
+    action = CustomAction.from_commands(stack, "Motd", ["echo hi > /etc/motd"], args=["-v"])
+    asset = stack.node.find_child("Motd")
+    assert isinstance(asset, s3_assets.Asset)
+    assert action.args == ("-v",)
+    assert action.s3_object == (asset.s3_bucket_name, asset.s3_object_key)
+    assert action.script == asset.s3_object_url
+    outdir = cdk.Stage.of(stack).outdir  # type: ignore[union-attr]
+    script = Path(outdir) / asset.asset_path  # staged into the cloud assembly
+    assert script.read_text() == "#!/bin/bash\nset -eo pipefail\necho hi > /etc/motd\n"
 
 
 def test_warns_on_a_directory_without_certificate_checks() -> None:

@@ -4,13 +4,17 @@ values and the configuration fragments they render (no CDK constructs)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct
 
 from hpc_constructs.errors import TOKEN_SHOWN, Validator, is_token, type_problems
 
@@ -73,6 +77,16 @@ class CustomAction:
             bucket_name=asset.s3_bucket_name,
             object_key=asset.s3_object_key,
         )
+
+    @classmethod
+    def from_commands(
+        cls, scope: Construct, id: str, commands: Sequence[str], args: Sequence[str] = ()
+    ) -> CustomAction:
+        """Shell commands as a script (``#!/bin/bash``, ``set -eo pipefail``) uploaded as a
+        CDK asset under ``scope/id`` (synthesis stays offline; deploying needs a bootstrapped
+        environment)."""
+        asset = s3_assets.Asset(scope, id, path=write_script(commands))
+        return cls.from_asset(asset, args)
 
     @classmethod
     def from_bucket(cls, bucket: s3.IBucket, key: str, args: Sequence[str] = ()) -> CustomAction:
@@ -415,3 +429,16 @@ def login_pool_config(
     if policies:
         out["Iam"] = {"AdditionalIamPolicies": [{"Policy": p} for p in policies]}
     return out
+
+
+def write_script(lines: Sequence[str]) -> str:
+    """Write a boot script into a temporary directory named by its content hash (the same
+    commands give the same asset; synthesis stays offline) and return its path."""
+    text = "\n".join(["#!/bin/bash", "set -eo pipefail", *lines]) + "\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"hpc-constructs-script-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "on-node-configured.sh"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return str(path)

@@ -9,13 +9,10 @@ instance, capacity, placement and subnet rules as ``EfaComputeFleet``), which bu
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -73,6 +70,7 @@ from hpc_constructs.slurm._pc_platform import (
     check_directory_service,
     check_login_pools,
     login_pool_config,
+    write_script,
 )
 from hpc_constructs.slurm._pc_render import NodeSettings, cluster_config, placeholders, to_yaml
 from hpc_constructs.slurm.accounting import SlurmAccountingDatabase
@@ -706,19 +704,6 @@ def _script_read_policy(
             )
         ],
     )
-
-
-def write_script(lines: Sequence[str]) -> str:
-    """Write a boot script into a temporary directory named by its content hash (the same
-    commands give the same asset; synthesis stays offline) and return its path."""
-    text = "\n".join(["#!/bin/bash", "set -eo pipefail", *lines]) + "\n"
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"hpc-constructs-script-{digest}"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "on-node-configured.sh"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return str(path)
 
 
 def attach_compute_node_policy(scope: Construct, role: iam.IRole, cluster_name: str) -> None:
