@@ -9,7 +9,6 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_batch as batch
@@ -49,7 +48,7 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
+from hpc_constructs.errors import Validator, check_prop_types, nag_text, needs_concrete_value
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
     LogRetention,
@@ -805,7 +804,7 @@ class BatchMultiNode(NodeLauncher):
             job_logs.grant_write(self._execution_role)
             cdk.Validations.of(self._execution_role).acknowledge(
                 cdk.Acknowledgment(
-                    id=f"AwsSolutions-IAM5[Resource::{_nag_text(self, job_logs.log_group_arn)}]",
+                    id=f"AwsSolutions-IAM5[Resource::{nag_text(self, job_logs.log_group_arn)}]",
                     reason="Batch names each job's log stream at run time; the only wildcard is "
                     "the stream name inside the one log group Batch writes to (/aws/batch/job), "
                     "and only CreateLogStream/PutLogEvents are allowed",
@@ -1065,23 +1064,6 @@ class BatchMultiNode(NodeLauncher):
             "fi"
         )
         return ["/bin/sh", "-c", script]
-
-
-def _nag_text(scope: Construct, value: str) -> str:
-    """``value`` as cdk-nag prints it inside a finding id (``<AWS::Region>``, ``<Id.Attr>``)."""
-
-    def text(part: Any) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            return "<{}.{}>".format(*part["Fn::GetAtt"])
-        if isinstance(part, dict) and "Fn::Join" in part:
-            return str(part["Fn::Join"][0]).join(text(p) for p in part["Fn::Join"][1])
-        return str(part)
-
-    return text(cdk.Stack.of(scope).resolve(value))
 
 
 __all__ = [

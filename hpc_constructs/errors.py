@@ -137,6 +137,29 @@ class Validator:
         return value
 
 
+def nag_text(scope: IConstruct, value: str) -> str:
+    """``value`` as cdk-nag prints it inside a finding id, e.g. ``AwsSolutions-IAM5[Resource::
+    <LogicalId.Arn>/prefix/*]``: resolved in ``scope``'s stack, ``Ref`` as ``<Id>``,
+    ``Fn::GetAtt`` as ``<Id.Attribute>``, ``Fn::Join`` joined. Anything else is refused
+    (an acknowledgement that matches nothing would hide nothing and fail synth later)."""
+    from aws_cdk import Stack
+
+    def render(part: Any) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and len(part) == 1:
+            ((key, arg),) = part.items()
+            if key == "Ref":
+                return f"<{arg}>"
+            if key == "Fn::GetAtt":
+                return "<" + ".".join(str(a) for a in arg) + ">"
+            if key == "Fn::Join":
+                return str(arg[0]).join(render(p) for p in arg[1])
+        raise ValueError(f"cannot render {part!r} as cdk-nag does")
+
+    return render(Stack.of(scope).resolve(value))
+
+
 def warn(scope: IConstruct, warning_id: str, message: str) -> None:
     """Add an acknowledgeable warning with the stable id ``hpc-constructs:<warning_id>``
     (one listed in :mod:`hpc_constructs.warning_ids`)."""

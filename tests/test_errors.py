@@ -9,8 +9,16 @@ from typing import Literal
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_fsx as fsx
+from aws_cdk import aws_kms as kms
 
-from hpc_constructs.errors import HpcValidationError, Validator, _matches, is_token, type_problems
+from hpc_constructs.errors import (
+    HpcValidationError,
+    Validator,
+    _matches,
+    is_token,
+    nag_text,
+    type_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -58,3 +66,18 @@ def test_checked_raises_the_recorded_problems_or_returns_the_value() -> None:
         v.checked(None)
     with pytest.raises(AssertionError, match="no value although no problem"):
         Validator("Stack/Other").checked(None)
+
+
+def kms_key(stack: cdk.Stack) -> kms.Key:
+    return kms.Key(stack, "Key", enable_key_rotation=True)
+
+
+def test_nag_text_renders_tokens_as_cdk_nag_prints_them() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    key = kms_key(stack)
+    arn = cdk.Fn.join("", [key.key_arn, "/logs/*"])
+    logical_id = stack.get_logical_id(key.node.default_child)  # type: ignore[arg-type]
+    assert nag_text(stack, arn) == f"<{logical_id}.Arn>/logs/*"
+    assert nag_text(stack, stack.account) == "<AWS::AccountId>"
+    with pytest.raises(ValueError, match="cannot render"):
+        nag_text(stack, cdk.Fn.select(0, cdk.Fn.get_azs()))

@@ -30,7 +30,13 @@ from hpc_constructs.boot import (
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.compute import select_subnets, subnet_facts
 from hpc_constructs.efa import efa_launch_template
-from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value, warn
+from hpc_constructs.errors import (
+    Validator,
+    check_prop_types,
+    nag_text,
+    needs_concrete_value,
+    warn,
+)
 from hpc_constructs.grid.job import (
     ARRAY_SIZE_VARIABLE,
     GridJob,
@@ -47,7 +53,6 @@ from hpc_constructs.grid.plan import (
 )
 from hpc_constructs.grid.plan import plan_grid as _plan_grid
 from hpc_constructs.grid.plan import plan_job as _plan_job
-from hpc_constructs.ingest._iam import nag_rendering
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
     LogRetention,
@@ -588,8 +593,7 @@ class BatchGrid(NodeLauncher):
             job_logs.grant_write(self._execution_role)
             cdk.Validations.of(self._execution_role).acknowledge(
                 cdk.Acknowledgment(
-                    id="AwsSolutions-IAM5[Resource::"
-                    f"{nag_rendering(self, job_logs.log_group_arn)}]",
+                    id=f"AwsSolutions-IAM5[Resource::{nag_text(self, job_logs.log_group_arn)}]",
                     reason="Batch names each job's log stream at run time; the only wildcard is "
                     "the stream name inside the one log group Batch writes to (/aws/batch/job), "
                     "and only CreateLogStream/PutLogEvents are allowed",

@@ -15,8 +15,9 @@ from constructs import Construct
 
 from hpc_constructs import limits
 from hpc_constructs.batch import host_volume, instance_store_volume
+from hpc_constructs.errors import nag_text
 from hpc_constructs.grid.plan import JobPlan
-from hpc_constructs.ingest._iam import nag_rendering, object_pattern
+from hpc_constructs.ingest._iam import object_pattern
 from hpc_constructs.nodes import SharedFileSystem
 
 #: The environment variable every array job's tasks get: the array size, so a task can work
@@ -152,7 +153,7 @@ class GridJob(Construct):
 
     def _acknowledge_object_wildcard(self, objects: str) -> None:
         try:
-            finding = f"AwsSolutions-IAM5[Resource::{nag_rendering(self, objects)}]"
+            finding = f"AwsSolutions-IAM5[Resource::{nag_text(self, objects)}]"
         except ValueError:  # an ARN shape cdk-nag would print differently: leave it visible
             return
         cdk.Validations.of(self.role).acknowledge(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -12,6 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from hpc_constructs.errors import nag_text
 from hpc_constructs.ingest._facts import DATASYNC_KMS_ACTIONS, DATASYNC_S3_BUCKET_ACTIONS
 
 
@@ -104,29 +104,10 @@ def s3_location_role(
     return role, policy
 
 
-def nag_rendering(scope: Construct, value: str) -> str:
-    """``value`` as cdk-nag prints it in a finding id (``<LogicalId.Arn>/prefix/*``)."""
-
-    def render(part: Any) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            logical_id, attribute = part["Fn::GetAtt"]
-            return f"<{logical_id}.{attribute}>"
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::Join" in part:
-            separator, parts = part["Fn::Join"]
-            return str(separator).join(render(p) for p in parts)
-        raise ValueError(part)
-
-    return render(cdk.Stack.of(scope).resolve(value))
-
-
 def ack_object_wildcard(policy: iam.Policy, object_arn: str, who: str) -> None:
     """Acknowledge the one IAM5 finding for ``object_arn`` on ``policy``, nothing wider."""
     try:
-        finding = f"AwsSolutions-IAM5[Resource::{nag_rendering(policy, object_arn)}]"
+        finding = f"AwsSolutions-IAM5[Resource::{nag_text(policy, object_arn)}]"
     except ValueError:  # an ARN shape cdk-nag would print differently: leave it visible
         return
     cdk.Validations.of(policy).acknowledge(

@@ -28,7 +28,7 @@ from hpc_constructs.compute import (
     lookup_specs,
     select_subnets,
 )
-from hpc_constructs.errors import Validator, check_prop_types, warn
+from hpc_constructs.errors import Validator, check_prop_types, nag_text, warn
 from hpc_constructs.nodes import (
     FileSystemInput,
     FileSystemsInput,
@@ -766,23 +766,3 @@ def attach_compute_node_policy(scope: Construct, role: iam.IRole, cluster_name: 
                 "default and ParallelCluster attaches this policy to the roles it creates).",
             )
         )
-
-
-def nag_text(stack: cdk.Stack, value: str) -> str:
-    """``value`` as cdk-nag prints it in a finding id: resolved, pseudo parameters and
-    attributes as ``<AWS::Region>`` / ``<Logical.Arn>``."""
-
-    def text(part: Any) -> str:
-        if isinstance(part, str):
-            return part
-        if isinstance(part, dict) and len(part) == 1:
-            ((key, arg),) = part.items()
-            if key == "Ref":
-                return f"<{arg}>"
-            if key == "Fn::GetAtt":
-                return "<" + ".".join(str(a) for a in arg) + ">"
-            if key == "Fn::Join":
-                return str(arg[0]).join(text(p) for p in arg[1])
-        return json.dumps(part)
-
-    return text(stack.resolve(value))
