@@ -12,21 +12,17 @@ from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded, emails
-from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
+from stacks.config import bounded
+from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 PLACEHOLDER_AGENT = "agent-0123456789abcdef0"
 
 
 @dataclass(frozen=True)
-class AutonomousDrivingConfig:
+class AutonomousDrivingConfig(OperationsConfig):
     """Choices for :class:`AutonomousDrivingStack`; each can be overridden with ``-c``."""
 
-    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
-    #: 100% forecast spend, on the alarm topic.
-    monthly_budget_usd: int = bounded(30_000, 1, 1_000_000_000)
-    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
-    alert_emails: tuple[str, ...] = emails()
+    monthly_budget_usd: int = budget_usd(30_000)
 
     #: vCPU ceiling of the Spot GPU environment; the On-Demand fallback gets a quarter of it.
     max_vcpus: int = bounded(1024, 1)
@@ -161,9 +157,5 @@ class AutonomousDrivingStack(cdk.Stack):
         self.simulate.grant_read_write(bucket, "checkpoints/")
         cdk.CfnOutput(self, "SubmitSimulate", value=self.simulate.submit_command())
         self.operations = add_operations(
-            self,
-            project="autonomous-driving",
-            monthly_budget_usd=c.monthly_budget_usd,
-            alert_emails=c.alert_emails,
-            watch=[self.ingest, self.scratch, self.grid],
+            self, c, project="autonomous-driving", watch=[self.ingest, self.scratch, self.grid]
         )

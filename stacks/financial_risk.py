@@ -11,12 +11,12 @@ from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded, choice, emails
-from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
+from stacks.config import bounded, choice
+from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 
 @dataclass(frozen=True)
-class FinancialRiskConfig:
+class FinancialRiskConfig(OperationsConfig):
     """Choices for :class:`FinancialRiskStack`; each can be overridden with ``-c name=value``."""
 
     #: vCPU ceiling of the Spot environment; the On-Demand fallback gets a quarter of it.
@@ -38,11 +38,7 @@ class FinancialRiskConfig:
     desks: tuple[str, ...] = ("rates", "credit", "equity")
     #: Fargate Spot ceiling of the small aggregation tasks.
     fargate_max_vcpus: int = bounded(16, 1)
-    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
-    #: 100% forecast spend, on the alarm topic.
-    monthly_budget_usd: int = bounded(5_000, 1, 1_000_000_000)
-    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
-    alert_emails: tuple[str, ...] = emails()
+    monthly_budget_usd: int = budget_usd(5_000)
     #: Your risk engine's image (a placeholder: any image that reads ``INPUT_URI`` and writes
     #: ``RESULTS_URI`` works).
     job_image: str = "public.ecr.aws/my-org/risk-engine:latest"
@@ -149,9 +145,5 @@ class FinancialRiskStack(cdk.Stack):
         for job in (self.monte_carlo, self.aggregate):
             cdk.CfnOutput(self, f"Submit{job.node.id}", value=job.submit_command())
         self.operations = add_operations(
-            self,
-            project="financial-risk",
-            monthly_budget_usd=c.monthly_budget_usd,
-            alert_emails=c.alert_emails,
-            watch=[self.data, self.grid],
+            self, c, project="financial-risk", watch=[self.data, self.grid]
         )

@@ -11,21 +11,17 @@ from aws_cdk import aws_events as events
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded, ec2_type, emails, pick_compute_az
-from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
+from stacks.config import bounded, ec2_type, pick_compute_az
+from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 PLACEHOLDER_AGENT = "agent-0123456789abcdef0"
 
 
 @dataclass(frozen=True)
-class GenomicsConfig:
+class GenomicsConfig(OperationsConfig):
     """Choices for :class:`GenomicsStack`; each can be overridden with ``-c name=value``."""
 
-    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
-    #: 100% forecast spend, on the alarm topic.
-    monthly_budget_usd: int = bounded(10_000, 1, 1_000_000_000)
-    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
-    alert_emails: tuple[str, ...] = emails()
+    monthly_budget_usd: int = budget_usd(10_000)
 
     #: c5n.18xlarge: 72 vCPUs, 100 Gbps with EFA, On-Demand or reserved (Batch MNP has no Spot).
     instance_type: str = ec2_type("c5n.18xlarge")
@@ -123,9 +119,5 @@ class GenomicsStack(cdk.Stack):
                 num_nodes=2,
             )
         self.operations = add_operations(
-            self,
-            project="genomics",
-            monthly_budget_usd=c.monthly_budget_usd,
-            alert_emails=c.alert_emails,
-            watch=[self.ingest, self.scratch, self.batch],
+            self, c, project="genomics", watch=[self.ingest, self.scratch, self.batch]
         )

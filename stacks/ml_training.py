@@ -12,19 +12,15 @@ from constructs import Construct
 
 import hpc_constructs as hc
 from hpc_constructs.errors import Validator
-from stacks.config import bounded, choice, ec2_type, emails, pick_compute_az
-from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
+from stacks.config import bounded, choice, ec2_type, pick_compute_az
+from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 
 @dataclass(frozen=True)
-class MlTrainingConfig:
+class MlTrainingConfig(OperationsConfig):
     """Choices for :class:`MlTrainingStack`; each can be overridden with ``-c name=value``."""
 
-    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
-    #: 100% forecast spend, on the alarm topic.
-    monthly_budget_usd: int = bounded(100_000, 1, 1_000_000_000)
-    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
-    alert_emails: tuple[str, ...] = emails()
+    monthly_budget_usd: int = budget_usd(100_000)
 
     #: p5.48xlarge: 8 x H100, 32 EFA interfaces, 3,200 Gbps.
     instance_type: str = ec2_type("p5.48xlarge")
@@ -155,8 +151,7 @@ class MlTrainingStack(cdk.Stack):
                 )
         self.operations = add_operations(
             self,
+            c,
             project="ml-training",
-            monthly_budget_usd=c.monthly_budget_usd,
-            alert_emails=c.alert_emails,
             watch=[self.datasets, self.scratch, self.fleet or self.batch],
         )

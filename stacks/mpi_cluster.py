@@ -9,19 +9,15 @@ import aws_cdk as cdk
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded, ec2_type, emails, pick_compute_az
-from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
+from stacks.config import bounded, ec2_type, pick_compute_az
+from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 
 @dataclass(frozen=True)
-class MpiClusterConfig:
+class MpiClusterConfig(OperationsConfig):
     """Choices for :class:`MpiClusterStack`; each can be overridden with ``-c name=value``."""
 
-    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
-    #: 100% forecast spend, on the alarm topic.
-    monthly_budget_usd: int = bounded(20_000, 1, 1_000_000_000)
-    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
-    alert_emails: tuple[str, ...] = emails()
+    monthly_budget_usd: int = budget_usd(20_000)
 
     #: hpc7a.96xlarge: 192 AMD cores, 2 EFA interfaces, 300 Gbps (offered in us-east-2b).
     instance_type: str = ec2_type("hpc7a.96xlarge")
@@ -88,9 +84,5 @@ class MpiClusterStack(cdk.Stack):
         )
         self.fleet.add_lustre_mount(self.scratch, c.mount_point)
         self.operations = add_operations(
-            self,
-            project="mpi-cluster",
-            monthly_budget_usd=c.monthly_budget_usd,
-            alert_emails=c.alert_emails,
-            watch=[self.ingest, self.scratch, self.fleet],
+            self, c, project="mpi-cluster", watch=[self.ingest, self.scratch, self.fleet]
         )

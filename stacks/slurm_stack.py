@@ -27,19 +27,15 @@ from hpc_constructs import (
     SlurmQueue,
 )
 from hpc_constructs.errors import Validator
-from stacks.config import bounded, choice, ec2_type, emails, pick_compute_az
-from stacks.operations import OPERATIONS_CONFIG_PROPS, add_operations
+from stacks.config import choice, ec2_type, pick_compute_az
+from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 
 @dataclass(frozen=True)
-class SlurmClusterConfig:
+class SlurmClusterConfig(OperationsConfig):
     """Choices for :class:`SlurmClusterStack`; override with ``-c SlurmCluster:flavour=pcs``."""
 
-    #: Monthly cost budget (USD) of the stack's tagged spend: notified at 80% actual and
-    #: 100% forecast spend, on the alarm topic.
-    monthly_budget_usd: int = bounded(20_000, 1, 1_000_000_000)
-    #: Subscribed to the alarm topic (alarms and budget notifications); comma-separated.
-    alert_emails: tuple[str, ...] = emails()
+    monthly_budget_usd: int = budget_usd(20_000)
 
     #: The cluster manager: "parallelcluster", "pcs" or "both".
     flavour: str = choice("both", ("parallelcluster", "pcs", "both"))
@@ -200,8 +196,7 @@ class SlurmClusterStack(cdk.Stack):
             self.pcs_cluster.add_login_node_group("Login", instance_types=[c.login_instance_type])
         self.operations = add_operations(
             self,
+            c,
             project="slurm-cluster",
-            monthly_budget_usd=c.monthly_budget_usd,
-            alert_emails=c.alert_emails,
             watch=[self.scratch, self.parallel_cluster, self.pcs_cluster],
         )

@@ -410,9 +410,7 @@ def test_alert_emails_subscribe_to_the_alarm_topic() -> None:
     config = from_context(app.node, "MpiCluster", MpiClusterConfig)
     assert config.alert_emails == ("ops@example.com", "oncall@example.com")
     stack = cdk.Stack(make_app(), "Ops", env=TEST_ENV)
-    add_operations(
-        stack, project="p", monthly_budget_usd=10, alert_emails=config.alert_emails, watch=[]
-    )
+    add_operations(stack, config, project="p", watch=[])
     template = assertions.Template.from_stack(stack)
     for email in config.alert_emails:
         template.has_resource_properties(
