@@ -233,8 +233,7 @@ def _operations(resources: dict[str, Any]) -> list[str]:
         limit = budget.get("BudgetLimit", {})
         tags = [
             f"{t['Key']}={'/'.join(t.get('Values', []))}"
-            for e in _tag_expressions(budget.get("FilterExpression", {}))
-            for t in [e]
+            for t in _tag_expressions(budget.get("FilterExpression", {}))
         ]
         scope = f" of spend tagged {', '.join(tags)}" if tags else " of all spend"
         lines.append(

@@ -483,6 +483,7 @@ def test_fails_thresholds_out_of_range() -> None:
             lustre_free_capacity_percent=0,
             lustre_free_capacity_gib=0.5,
             boot_failures=0,
+            job_failures=0,
             spot_interruptions=5000,
             spot_interruption_window_minutes=2,
         ),
@@ -494,6 +495,7 @@ def test_fails_thresholds_out_of_range() -> None:
     )
     assert "alarm_thresholds.lustre_free_capacity_gib=0.5" in message
     assert "alarm_thresholds.boot_failures=0" in message
+    assert "alarm_thresholds.job_failures=0 is not valid; allowed: 1 to 1000" in message
     assert "alarm_thresholds.spot_interruptions=5000" in message
     assert "alarm_thresholds.spot_interruption_window_minutes=2" in message
     assert "5 to 1440 minutes" in message

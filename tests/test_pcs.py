@@ -352,12 +352,12 @@ def test_nodes_ship_boot_system_and_slurmd_logs_to_the_cluster_log_group(
     assert group_id.startswith("PcsNodeLogs")
     assert group["Properties"]["RetentionInDays"] == 180
     assert "KmsKeyId" in group["Properties"]
-    for prefix, efa in (("PcsHpc7a", True), ("PcsSpotC5n", True), ("PcsShared", True)):
+    for prefix in ("PcsHpc7a", "PcsSpotC5n", "PcsShared"):  # every group here has EFA
         user_data = json.dumps(_launch_template(synth, prefix)["UserData"])
         assert "cloudwatch-agent.json" in user_data
         assert group_id in user_data
         assert "/var/log/slurmd.log" in user_data
-        assert ("efa_rx_bytes" in user_data) is efa
+        assert "efa_rx_bytes" in user_data
     policies = {
         k: r["Properties"] for k, r in _resources(synth, "AWS::IAM::Policy").items()
         if "TelemetryPolicy" in k and k.startswith("Pcs")
@@ -385,6 +385,12 @@ def test_telemetry_opt_out_and_fails_on_a_retention_the_logs_api_rejects() -> No
     step = on.add_node_group("Cpu", instance_types=["c5n.18xlarge"], max_nodes=2).boot_plan
     assert step.telemetry is not None
     assert (step.telemetry.slurm, step.telemetry.node_group) == (True, "S/Pcs/Cpu")
+    assert step.telemetry.efa
+    # no EFA metrics on a type without EFA
+    plain = on.add_node_group("Plain", instance_types=["c7i.2xlarge"], max_nodes=2).boot_plan
+    assert plain.telemetry is not None
+    assert not plain.telemetry.efa
+    assert not plain.telemetry.gpu
 
 
 def test_cfn_lint_clean(synth: Synthesized) -> None:

@@ -206,6 +206,20 @@ class HpcDashboard(Construct):
         self.alarms.append(alarm)
         return alarm
 
+    def _spot_alarm(
+        self, scope: Construct, rule: events.Rule, label: str, describe: Callable[[int], str]
+    ) -> None:
+        """``SpotInterruptions``: ``rule`` matched ``spot_interruptions`` times or more within
+        ``spot_interruption_window_minutes`` (``describe(window)`` is the alarm's text)."""
+        window = self.thresholds.spot_interruption_window_minutes
+        self._alarm(
+            scope,
+            "SpotInterruptions",
+            metric=triggered(rule, label, minutes=window),
+            threshold=self.thresholds.spot_interruptions,
+            description=describe(window),
+        )
+
     def _begin(self, construct: Construct, prop: str) -> Construct:
         path = construct.node.path
         if path in self._added:
@@ -365,15 +379,15 @@ class HpcDashboard(Construct):
             (r for r in fleet.interruption_rules if r.node.id == "SpotInterruptionRule"), None
         )
         if spot is not None:
-            window = self.thresholds.spot_interruption_window_minutes
-            self._alarm(
+            self._spot_alarm(
                 scope,
-                "SpotInterruptions",
-                metric=triggered(spot, "Spot interruption warnings", minutes=window),
-                threshold=self.thresholds.spot_interruptions,
-                description=f"Repeated Spot interruption warnings within {window} minutes "
-                f"(the rule of {fleet.node.path} counts every Spot warning in the account "
-                "and Region). Consider more instance types, other AZs, or On-Demand capacity.",
+                spot,
+                "Spot interruption warnings",
+                lambda window: (
+                    f"Repeated Spot interruption warnings within {window} minutes "
+                    f"(the rule of {fleet.node.path} counts every Spot warning in the account "
+                    "and Region). Consider more instance types, other AZs, or On-Demand capacity."
+                ),
             )
         return graph("Launch failures and Spot interruptions", counts, unit="events")
 
@@ -589,16 +603,16 @@ class HpcDashboard(Construct):
                 },
             ),
         )
-        window = self.thresholds.spot_interruption_window_minutes
-        self._alarm(
+        self._spot_alarm(
             scope,
-            "SpotInterruptions",
-            metric=triggered(rule, "Tasks requeued (host reclaimed)", minutes=window),
-            threshold=self.thresholds.spot_interruptions,
-            description=f"Tasks of {grid.node.path} were requeued repeatedly within {window} "
-            "minutes because their Spot host was reclaimed. Each retry repeats the task "
-            "since its last checkpoint: widen the instance pool, add AZs, checkpoint more "
-            "often, or give the On-Demand fallback more vCPUs.",
+            rule,
+            "Tasks requeued (host reclaimed)",
+            lambda window: (
+                f"Tasks of {grid.node.path} were requeued repeatedly within {window} "
+                "minutes because their Spot host was reclaimed. Each retry repeats the task "
+                "since its last checkpoint: widen the instance pool, add AZs, checkpoint more "
+                "often, or give the On-Demand fallback more vCPUs."
+            ),
         )
         return graph(
             "Tasks requeued after a Spot reclaim",
