@@ -8,9 +8,13 @@ hpc_constructs import EfaComputeFleet`` works as usual.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import TYPE_CHECKING, Any
 
 from hpc_constructs import warning_ids  # stdlib only: the ids to acknowledge warnings by
+
+#: The installed distribution's version: pyproject.toml's ``version`` is its only source.
+__version__: str = importlib.metadata.version("hpc-constructs")
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
