@@ -18,7 +18,7 @@ override export HPC_CONSTRUCTS_CACHE_DIR := $(abspath $(HPC_CONSTRUCTS_CACHE_DIR
 CONTEXT ?=
 ARGS ?=
 
-.PHONY: setup synth synth-offline test lint format typecheck clean bench lint-only pcluster-venv-only
+.PHONY: setup synth synth-offline test lint format typecheck clean bench lint-only pcluster-venv-only docs docs-serve
 
 ## The Python and Node installs are independent: run them side by side.
 setup:
@@ -71,11 +71,21 @@ test: setup
 pcluster-venv-only:
 	$(BIN)/python tests/pcluster_venv.py
 
+## The API and guide site (mkdocs.yml) into site/ (gitignored), strict: a broken link or anchor,
+## a page missing from the nav or a docstring mkdocstrings cannot read fails it. The tests build
+## it the same way into a temporary directory (tests/test_docs_site.py).
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+## The same site at http://127.0.0.1:8000, rebuilt on every change to docs/ or the source.
+docs-serve: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000 --watch hpc_constructs --watch scripts
+
 bench: setup
 	$(BIN)/python scripts/benchmark.py
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out site .pytest_cache .mypy_cache .ruff_cache
 
 ## Prove synthesis needs no network or AWS credentials: `make synth` in a network namespace
 ## with no AWS configuration (needs root or unprivileged user namespaces; run `make setup` first).
