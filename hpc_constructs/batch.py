@@ -29,7 +29,7 @@ from hpc_constructs.boot import (
     log_retention_rule,
     user_data_script,
 )
-from hpc_constructs.boot.plan import TelemetryStep
+from hpc_constructs.boot.plan import ImageFacts, TelemetryStep
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import InstanceSpec, efa_device_paths, plan_efa_interfaces
 from hpc_constructs.compute import (
@@ -49,6 +49,8 @@ from hpc_constructs.efa import (
     launch_template_interfaces,
 )
 from hpc_constructs.errors import Validator, check_prop_types, nag_text, needs_concrete_value
+from hpc_constructs.image.construct import image_facts_of
+from hpc_constructs.image.plan import image_architecture_rule
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
     LogRetention,
@@ -144,6 +146,8 @@ class BatchProps:
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
     #: A retention given as a number of days (None: a ``logs.RetentionDays`` member).
     log_retention_days: int | None = None
+    #: The golden image's facts when ``machine_image`` is ``HpcImage.ecs_machine_image``.
+    image: ImageFacts | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,8 @@ class BatchPlan:
     install_efa_software: bool = True
     health_gate: bool = True
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
+    #: The golden image the nodes run (they install nothing at boot), or None.
+    image: ImageFacts | None = None
 
     @property
     def max_vcpus(self) -> int:
@@ -168,6 +174,20 @@ class BatchPlan:
     @property
     def min_vcpus(self) -> int:
         return self.min_nodes * self.spec.vcpus
+
+
+def batch_image_rule(v: Validator, image: ImageFacts | None, specs: Sequence[InstanceSpec]) -> None:
+    """A golden image for Batch must carry the ECS agent (``ImageBase.ECS_OPTIMIZED``) and
+    match the node type's architecture and GPU-ness."""
+    if image is None or not specs:
+        return
+    v.require(
+        image.ecs,
+        "machine_image",
+        image.name,
+        "an HpcImage on ImageBase.ECS_OPTIMIZED (AWS Batch nodes need the ECS agent)",
+    )
+    image_architecture_rule(v, "machine_image", image, specs[0].architecture, specs[0].is_gpu)
 
 
 def spot_rule(v: Validator, capacity: FleetCapacity) -> None:
@@ -243,6 +263,7 @@ def plan_batch(
     v.in_range("job_queue_priority", props.job_queue_priority, 0, 1000)
     imds_hop_limit_rule(v, props.imds_hop_limit)
     log_retention_rule(v, props.log_retention_days)
+    batch_image_rule(v, props.image, specs)
     if not specs:
         return None
     spec = specs[0]
@@ -261,9 +282,10 @@ def plan_batch(
         min_nodes=props.min_nodes,
         max_nodes=props.max_nodes,
         warn_efa_disabled=efa_disabled(props.efa, spec.efa_supported),
-        install_efa_software=props.install_efa_software,
+        install_efa_software=props.install_efa_software and props.image is None,
         health_gate=props.health_gate,
         imds_hop_limit=props.imds_hop_limit,
+        image=props.image,
     )
 
 
@@ -283,6 +305,7 @@ def batch_boot_plan(
         gate=gate_for("ecs", plan.health_gate),
         required_by=("ecs",) if plan.health_gate else (),
         telemetry=telemetry,
+        image=plan.image,
     )
 
 
@@ -523,6 +546,7 @@ class BatchMultiNode(NodeLauncher):
             health_gate=health_gate,
             imds_hop_limit=imds_hop_limit,
             log_retention_days=log_retention if isinstance(log_retention, int) else None,
+            image=image_facts_of(machine_image),
         )
         facts = subnet_facts(selected) if selected is not None else None
         plan = plan_batch(v, props, region=stack_region(self), subnets=facts)

@@ -38,7 +38,7 @@ from hpc_constructs.boot import (
     log_retention_rule,
     user_data_script,
 )
-from hpc_constructs.boot.plan import TelemetryStep
+from hpc_constructs.boot.plan import ImageFacts, TelemetryStep
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     DEFAULT_EFA_INTERFACE_TYPE,
@@ -66,7 +66,15 @@ from hpc_constructs.efa import (
     efa_launch_template,
     launch_template_interfaces,
 )
-from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
+from hpc_constructs.errors import (
+    TOKEN_SHOWN,
+    Validator,
+    check_prop_types,
+    is_token,
+    needs_concrete_value,
+)
+from hpc_constructs.image.construct import image_facts_of
+from hpc_constructs.image.plan import image_architecture_rule
 from hpc_constructs.mounts import LustreFileSystemLike
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
@@ -169,6 +177,8 @@ class FleetProps:
     group_strategy: str | None = None
     group_label: str | None = None
     image_given: bool = False
+    #: The golden image's facts when ``machine_image`` is an ``HpcImage`` image.
+    image: ImageFacts | None = None
     root_volume_size_gib: int = 100
     scratch_volume: ScratchVolume | None = None
     security_group_given: bool = False
@@ -212,6 +222,8 @@ class FleetPlan:
     health_gate: bool = True
     health_gate_timeout_seconds: int = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
+    #: The golden image the nodes run (they install nothing at boot), or None.
+    image: ImageFacts | None = None
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -224,8 +236,8 @@ class FleetPlan:
 
     @property
     def install_efa(self) -> bool:
-        """The DLAMI ships the EFA software; other images install it at boot."""
-        return not self.gpu_default_ami
+        """The DLAMI and golden images ship the EFA software; other images install it at boot."""
+        return not self.gpu_default_ami and self.image is None
 
 
 def concrete_fleet_rule(v: Validator, props: FleetProps) -> bool:
@@ -261,6 +273,22 @@ def capacity_block_rule(v: Validator, props: FleetProps) -> None:
         "instance_types",
         list(props.instance_types),
         "exactly one type: a Capacity Block reserves one instance type",
+    )
+
+
+def node_counts_rule(v: Validator, props: FleetProps) -> None:
+    """``check_node_counts`` on plain counts. The counts may also be tokens (a
+    ``CfnParameter``'s value, as in a Service Catalog product): their range is then the
+    parameter's MinValue/MaxValue, not checked here; a Capacity Block refuses them."""
+    counts = (props.min_nodes, props.max_nodes, props.desired_nodes)
+    if not any(is_token(count) for count in counts):
+        check_node_counts(v, *counts)
+        return
+    v.require(
+        not props.capacity.is_capacity_block,
+        "max_nodes",
+        TOKEN_SHOWN,
+        "a concrete count for a Capacity Block (a fixed number of instances)",
     )
 
 
@@ -351,7 +379,7 @@ def plan_fleet(
     architecture = check_one_architecture(v, "instance_types", specs, "one AMI serves the fleet")
     efa_enabled = resolve_efa(v, "efa", props.efa, specs)
     v.one_of("efa_interface_type", props.efa_interface_type, ("efa-only", "efa"))
-    check_node_counts(v, props.min_nodes, props.max_nodes, props.desired_nodes)
+    node_counts_rule(v, props)
     check_capacity(v, "capacity", props.capacity, specs)
     capacity_block_rule(v, props)
     placement = plan_placement(
@@ -371,6 +399,9 @@ def plan_fleet(
         subnet_rules(v, specs, plans, one_subnet, subnets, region)
     gpu_default_ami = not props.image_given and any(s.is_gpu for s in specs)
     root_volume_rule(v, props.root_volume_size_gib, gpu_default_ami)
+    image_architecture_rule(
+        v, "machine_image", props.image, architecture, any(s.is_gpu for s in specs)
+    )
     if props.scratch_volume is not None:
         scratch_volume_rule(v, props.scratch_volume)
     security_group_rule(v, props.security_group_given, props.allow_all_outbound)
@@ -398,6 +429,7 @@ def plan_fleet(
         health_gate=props.health_gate,
         health_gate_timeout_seconds=props.health_gate_timeout_seconds,
         imds_hop_limit=props.imds_hop_limit,
+        image=props.image,
     )
 
 
@@ -434,6 +466,7 @@ def fleet_boot_plan(
         mounts=tuple(mounts),
         gate=gate_for("lifecycle-hook", plan.health_gate),
         telemetry=telemetry,
+        image=plan.image,
     )
 
 
@@ -466,7 +499,9 @@ class EfaComputeFleet(NodeLauncher):
         combine a cluster placement group with several AZs).
     :param instance_types: one or more catalog instance types of one architecture; listed
         first is preferred (On-Demand ``prioritized`` order).
-    :param max_nodes: the most nodes (the group's ``MaxSize``).
+    :param max_nodes: the most nodes (the group's ``MaxSize``). Counts may be tokens (a
+        ``CfnParameter``): CloudFormation then enforces the parameter's MinValue/MaxValue
+        instead of the library's count rules.
     :param min_nodes: the fewest nodes (``MinSize``). Default: - 0.
     :param desired_nodes: Default: - none (the group starts at ``min_nodes``; set it from
         your scheduler).
@@ -583,6 +618,7 @@ class EfaComputeFleet(NodeLauncher):
             group_strategy=group_strategy,
             group_label=group_label,
             image_given=machine_image is not None,
+            image=image_facts_of(machine_image),
             root_volume_size_gib=root_volume_size_gib,
             scratch_volume=scratch_volume,
             security_group_given=security_group is not None,

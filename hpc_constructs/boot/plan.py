@@ -101,6 +101,34 @@ class TelemetryStep:
     slurm: bool = False
 
 
+#: The file an :class:`~hpc_constructs.image.HpcImage` writes on its AMI: one ``name=version``
+#: line per baked-in piece of software; a node on that image logs it at every boot.
+IMAGE_MANIFEST_PATH = "/etc/hpc-constructs/image-versions"
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What a golden image (:class:`~hpc_constructs.image.HpcImage`) has baked in, as plain
+    values. A node on such an image installs nothing at boot: it verifies (EFA devices and
+    provider, the Lustre module, the mounts) and fails its health gate when a piece is missing."""
+
+    #: The image's construct path (named in the boot log and in error messages).
+    name: str
+    architecture: str
+    gpu: bool = False
+    efa: bool = True
+    lustre_client: bool = True
+    efs_client: bool = True
+    cloudwatch_agent: bool = True
+    #: ``(name, version)`` pairs pinned at build time (the manifest on the image has the
+    #: versions found on it, e.g. libfabric and the kernel, too).
+    versions: tuple[tuple[str, str], ...] = ()
+    #: Slurm major version of the AWS PCS software on the image (None: no PCS software).
+    pcs_slurm_version: str | None = None
+    #: Built on the ECS-optimized AMI (the ECS agent is on it: AWS Batch can use it).
+    ecs: bool = False
+
+
 @dataclass(frozen=True)
 class BootPlan:
     """Everything a node's boot does, in order: EFA software and devices, the instance store,
@@ -122,6 +150,12 @@ class BootPlan:
     required_by: tuple[str, ...] = field(default=())
     #: Logs and metrics through the CloudWatch agent; None: no agent.
     telemetry: TelemetryStep | None = None
+    #: The golden image the node runs (None: a stock image, software installed at boot).
+    image: ImageFacts | None = None
+
+    def __post_init__(self) -> None:
+        if self.image is not None and self.install_efa:  # pragma: no cover - a launcher bug
+            raise ValueError("a node on a golden image installs nothing (install_efa=True)")
 
 
 def gate_for(kind: GateKind, enabled: bool) -> GateKind:

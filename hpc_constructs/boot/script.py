@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from hpc_constructs.boot.agent import AGENT_CONFIG_PATH, agent_config_text
 from hpc_constructs.boot.plan import (
     DONE_MARKER,
+    IMAGE_MANIFEST_PATH,
     INSTANCE_STORE_ARRAY,
     INSTANCE_STORE_MODEL,
     INSTANCE_STORE_MOUNT_POINT,
@@ -29,6 +30,7 @@ from hpc_constructs.boot.plan import (
     SETUP_PATH,
     UNIT_NAME,
     BootPlan,
+    ImageFacts,
     MountStep,
     ScratchStep,
 )
@@ -230,7 +232,13 @@ efa
 def _efa(plan: BootPlan) -> str:
     if plan.efa_devices == 0:
         return ""
-    if plan.install_efa:
+    if plan.image is not None:
+        missing = (
+            f'fail "EFA: the golden image {plan.image.name} lacks the EFA software '
+            '(/opt/amazon/efa/bin/fi_info): rebuild it with efa=True"'
+        )
+        prefix = ""
+    elif plan.install_efa:
         missing = 'step "EFA: software missing; installing it"\n    install_efa\n    installed=1'
         prefix = _fill(_EFA_INSTALL, URL=shlex.quote(EFA_INSTALLER_URL), STATE=STATE_DIR)
     else:
@@ -294,7 +302,7 @@ _ASSEMBLE = """\
     if mdadm --assemble /dev/md/@ARRAY@ "${disks[@]}" >/dev/null 2>&1; then
       why="array re-assembled"
     else
-      command -v mdadm >/dev/null 2>&1 || retry 5 10 dnf install -y mdadm
+      @MDADM@
       mdadm --create /dev/md/@ARRAY@ --name=@ARRAY@ --run --level=0 \\
         --raid-devices="${#disks[@]}" "${disks[@]}"
       why="array created (new or wiped disks)"
@@ -303,11 +311,17 @@ _ASSEMBLE = """\
   fi"""
 
 
-def _instance_store(disks: int) -> str:
+def _instance_store(disks: int, image: ImageFacts | None = None) -> str:
     """``disks``: the fewest instance-store disks a node of the plan has; it uses all it has."""
     if disks == 0:
         return ""
-    text = _INSTANCE_STORE.replace("@ASSEMBLE@", _ASSEMBLE)
+    mdadm = _installed_or(
+        image,
+        "command -v mdadm >/dev/null 2>&1",
+        "mdadm",
+        "instance store: mdadm is missing",
+    )
+    text = _INSTANCE_STORE.replace("@ASSEMBLE@", _ASSEMBLE.replace("@MDADM@", mdadm))
     return _fill(
         text,
         MOUNT=INSTANCE_STORE_MOUNT_POINT,
@@ -394,9 +408,7 @@ mount_fs() {
 
 _LUSTRE_CLIENT = """\
 lustre_client() {
-  if ! command -v mount.lustre >/dev/null 2>&1; then
-    retry 5 10 dnf install -y lustre-client || fail "Lustre client: dnf install lustre-client failed"
-  fi
+  @LUSTRE_CLIENT@
   # The FSx for Lustre User Guide lists the Amazon Linux 2023 kernels its client supports: the
   # module must load on the running kernel, or every Lustre mount fails.
   modprobe lustre \\
@@ -406,22 +418,43 @@ lustre_client() {
 lustre_client
 """
 
-_EFS_CLIENT = """\
-if ! command -v mount.efs >/dev/null 2>&1; then
-  retry 5 10 dnf install -y amazon-efs-utils || fail "EFS client: dnf install amazon-efs-utils failed"
-fi
-"""
+_EFS_CLIENT = "@EFS_CLIENT@\n"
 
 
-def _mounts(mounts: Sequence[MountStep]) -> str:
+def _installed_or(image: ImageFacts | None, check: str, package: str, what: str) -> str:
+    """``check`` or install ``package`` on a stock image; on a golden image nothing is
+    installed at boot: a missing piece fails the set-up (the image is not what it claims)."""
+    if image is not None:
+        return f'{check} || fail "{what} from the golden image {image.name}"'
+    install = f"dnf install -y {package}"
+    return f'{check} || retry 5 10 {install} || fail "{what}; {install} failed"'
+
+
+def _mounts(mounts: Sequence[MountStep], image: ImageFacts | None = None) -> str:
     if not mounts:
         return ""
     ports = "TCP 988 and 1018-1023 for Lustre, TCP 2049 for EFS"
     text = _fill(_MOUNT_HELPERS, PORTS=ports)
     if any(m.kind == "lustre" for m in mounts):
-        text += _LUSTRE_CLIENT
+        text += _LUSTRE_CLIENT.replace(
+            "@LUSTRE_CLIENT@",
+            _installed_or(
+                image,
+                "command -v mount.lustre >/dev/null 2>&1",
+                "lustre-client",
+                "Lustre client: mount.lustre is missing",
+            ),
+        )
     if any(m.kind == "efs" for m in mounts):
-        text += _EFS_CLIENT
+        text += _EFS_CLIENT.replace(
+            "@EFS_CLIENT@",
+            _installed_or(
+                image,
+                "command -v mount.efs >/dev/null 2>&1",
+                "amazon-efs-utils",
+                "EFS client: mount.efs is missing",
+            ),
+        )
     for m in mounts:
         kind = "Lustre" if m.kind == "lustre" else "EFS"
         args = [kind, m.source, m.mount_point, m.fstab_line]
@@ -456,8 +489,8 @@ boot_metric() {
 }
 telemetry() {
   local ctl=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
-  if [ ! -x "$ctl" ] && ! retry 3 10 dnf install -y amazon-cloudwatch-agent; then
-    step "telemetry: the CloudWatch agent could not be installed; no logs or metrics from this node"
+  if [ ! -x "$ctl" ] && ! @AGENT_INSTALL@; then
+    step "telemetry: the CloudWatch agent @AGENT_MISSING@; no logs or metrics from this node"
     return 0
   fi
   if "$ctl" -a fetch-config -m ec2 -s -c file:@CONFIG@ >/dev/null 2>&1; then
@@ -474,13 +507,30 @@ def _telemetry(plan: BootPlan) -> str:
     step = plan.telemetry
     if step is None:
         return "boot_metric() { :; }\n"
+    golden = plan.image is not None
     return _fill(
         _TELEMETRY,
+        AGENT_INSTALL="false" if golden else "retry 3 10 dnf install -y amazon-cloudwatch-agent",
+        AGENT_MISSING="is not on the golden image" if golden else "could not be installed",
         GROUP=shlex.quote(step.node_group),
         NAMESPACE=NODE_METRICS_NAMESPACE,
         DIMENSION=NODE_GROUP_DIMENSION,
         CONFIG=AGENT_CONFIG_PATH,
     )
+
+
+_IMAGE = """\
+# The golden image @NAME@: nothing is installed at boot; its manifest names what it holds.
+[ -s @MANIFEST@ ] \\
+  || fail "image: @MANIFEST@ is missing: this node runs an AMI that @NAME@ did not build"
+step "image @NAME@: $(tr '\\n' ' ' <@MANIFEST@)"
+"""
+
+
+def _image(image: ImageFacts | None) -> str:
+    if image is None:
+        return ""
+    return _fill(_IMAGE, NAME=image.name, MANIFEST=IMAGE_MANIFEST_PATH)
 
 
 def node_setup_script(plan: BootPlan) -> str:
@@ -512,11 +562,12 @@ def node_setup_script(plan: BootPlan) -> str:
             header,
             _gate(plan),
             trap,
+            _image(plan.image),
             _telemetry(plan),
             _efa(plan),
-            _instance_store(plan.instance_store_disks),
+            _instance_store(plan.instance_store_disks, plan.image),
             _scratch(plan.scratch),
-            _mounts(plan.mounts),
+            _mounts(plan.mounts, plan.image),
             finish,
         ]
     )

@@ -16,6 +16,7 @@ from hpc_constructs.boot import (
     gate_for,
     imds_hop_limit_rule,
 )
+from hpc_constructs.boot.plan import ImageFacts
 from hpc_constructs.capacity import FleetCapacity
 from hpc_constructs.catalog import (
     EfaInterface,
@@ -32,6 +33,7 @@ from hpc_constructs.compute import (
     spot_strategy,
 )
 from hpc_constructs.errors import Validator, needs_concrete_value
+from hpc_constructs.image.plan import image_architecture_rule
 from hpc_constructs.nodes import PlacementPlan, check_node_counts, plan_placement
 from hpc_constructs.slurm._checks import capacity_type
 
@@ -62,6 +64,8 @@ class NodeGroupPlan:
     root_volume_size_gib: int
     health_gate: bool = True
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT
+    #: The golden image the group's nodes run (they install nothing at boot), or None.
+    image: ImageFacts | None = None
 
     @property
     def instance_types(self) -> tuple[str, ...]:
@@ -205,6 +209,7 @@ def plan_node_group(
     root_volume_size_gib: int = 64,
     health_gate: bool = True,
     imds_hop_limit: int = DEFAULT_IMDS_HOP_LIMIT,
+    image: ImageFacts | None = None,
 ) -> NodeGroupPlan | None:
     """Apply every node-group rule, recording problems on ``v``; the plan, or None when a
     rule failed. ``group_label`` is the placement group passed (None: none passed)."""
@@ -222,6 +227,7 @@ def plan_node_group(
         slurm_version=facts.slurm_version,
         instance_types=[s.instance_type for s in specs],
     )
+    pcs_image_rule(v, image, arch, any(s.is_gpu for s in specs), facts.slurm_version)
     efa_on = resolve_efa(v, "efa", efa, specs)
     capacity = capacity or FleetCapacity.on_demand()
     before = len(v.problems)
@@ -258,7 +264,24 @@ def plan_node_group(
         root_volume_size_gib=root_volume_size_gib,
         health_gate=health_gate,
         imds_hop_limit=imds_hop_limit,
+        image=image,
     )
+
+
+def pcs_image_rule(
+    v: Validator, image: ImageFacts | None, arch: str | None, gpu: bool, slurm_version: str
+) -> None:
+    """A golden image for PCS carries the PCS agent and the cluster's Slurm version."""
+    if image is None:
+        return
+    v.require(
+        image.pcs_slurm_version == slurm_version,
+        "machine_image",
+        image.name,
+        f"an HpcImage with pcs=PcsSoftware(slurm_version={slurm_version!r}), the cluster's "
+        f"Slurm (the image has {image.pcs_slurm_version or 'no PCS software'})",
+    )
+    image_architecture_rule(v, "machine_image", image, arch, gpu)
 
 
 def pcs_boot_plan(
@@ -272,12 +295,13 @@ def pcs_boot_plan(
         launcher="PcsComputeNodeGroup",
         instance_type=plan.efa_check_spec.instance_type,
         efa_devices=len(efa_device_paths(plan.efa_check_spec)) if plan.efa else 0,
-        install_efa=True,
+        install_efa=plan.image is None,
         instance_store_disks=min(s.nvme_disk_count for s in plan.specs),
         mounts=tuple(mounts),
         gate=gate_for("slurmd", plan.health_gate),
         required_by=("slurmd",) if plan.health_gate else (),
         telemetry=telemetry,
+        image=plan.image,
     )
 
 

@@ -37,6 +37,7 @@ from hpc_constructs.efa import (
     launch_template_interfaces,
 )
 from hpc_constructs.errors import Validator, check_prop_types, needs_concrete_value
+from hpc_constructs.image.construct import image_facts_of
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
     LogRetention,
@@ -614,6 +615,7 @@ class PcsCluster(Construct):
             group_label=group_label, placement=p["placement"],
             root_volume_size_gib=p["root_volume_size_gib"], health_gate=p["health_gate"],
             imds_hop_limit=p["imds_hop_limit"],
+            image=image_facts_of(p["machine_image"] or self.machine_image),
         )  # fmt: skip
         subnets = self._node_group_subnets(v, p["vpc_subnets"], plan, list(p["instance_types"]))
         check_role_path(
