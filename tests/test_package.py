@@ -78,10 +78,10 @@ def consumer_commands(section: str) -> tuple[list[str], list[str]]:
     return install, [line for line in lines if line and line not in install]
 
 
-def changelog_version() -> str | None:
+def changelog_version(text: str) -> str | None:
     """The version the top release heading of CHANGELOG.md names (``## Unreleased (0.2.0)``
     or ``## 0.2.0 ...``)."""
-    for line in (ROOT / "CHANGELOG.md").read_text().splitlines():
+    for line in text.splitlines():
         if line.startswith("## "):
             match = re.match(r"## (?:Unreleased \(([^)\s]+)\)|v?(\d[^\s(]*))", line)
             return (match.group(1) or match.group(2)) if match else None
@@ -321,9 +321,22 @@ def test_the_metadata_has_the_license_the_extras_and_the_readme(
 
 
 def test_the_changelog_top_heading_names_the_pyproject_version() -> None:
-    assert changelog_version() == VERSION, (
-        f"CHANGELOG.md's top heading names {changelog_version()}, pyproject.toml says {VERSION}"
-    )
+    named = changelog_version((ROOT / "CHANGELOG.md").read_text())
+    assert named == VERSION, f"CHANGELOG.md's top heading names {named}, pyproject says {VERSION}"
+
+
+def test_fails_when_the_changelog_top_heading_names_another_version_or_none() -> None:
+    assert changelog_version("# Changelog\n\n## 0.3.0 (2030-01-01)\n\n## 0.2.0\n") == "0.3.0"
+    assert changelog_version("# Changelog\n\n## Unreleased (0.3.0)\n## 0.2.0\n") == "0.3.0"
+    assert changelog_version("# Changelog\n\n## Unreleased\n\n## 0.2.0\n") is None
+
+
+def test_fails_when_a_build_leaves_output_in_the_checkout() -> None:
+    left = ["build/", "dist/hpc_constructs-0.2.0.tar.gz", "hpc_constructs.egg-info/", "x.whl"]
+    assert all(BUILD_OUTPUT.search(path) for path in left)
+    assert not [
+        p for p in ("docs/build.md", "scripts/build_readme.py", ".cache/") if BUILD_OUTPUT.search(p)
+    ]
 
 
 def test_the_version_has_one_source() -> None:
