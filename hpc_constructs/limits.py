@@ -391,3 +391,183 @@ def overlapping_share_identifiers(identifiers: Sequence[str]) -> list[tuple[str,
             ):
                 pairs.append((first, second))
     return pairs
+
+
+# --- CloudFormation-shaped inputs -----------------------------------------------------------
+# The cfn-lint rule pack (``cfn_lint_rules/HpcRules.py``) and the cdk-nag pack
+# (``hpc_constructs/policy``) both read template-shaped property dicts; these helpers turn
+# them into the plain values the rules above take. A value computed at deploy time (``Ref``,
+# ``Fn::If`` ...) makes a helper return ``None``: the rule does not apply rather than guess.
+
+
+def literal_int(value: Any) -> int | None:
+    """An integer written literally in a template (``5`` or ``"5"``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def literal_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def lustre_resource_problems(props: Mapping[str, Any]) -> list[tuple[str, Any, str]] | None:
+    """:func:`lustre_problems` for an ``AWS::FSx::FileSystem``'s Properties; None when it is
+    not Lustre or a sizing value is computed at deploy time."""
+    if props.get("FileSystemType") != "LUSTRE":
+        return None
+    lustre = props.get("LustreConfiguration") or {}
+    if not isinstance(lustre, Mapping):
+        return None
+    raw = {
+        "DeploymentType": lustre.get("DeploymentType"),
+        "StorageType": props.get("StorageType"),
+        "StorageCapacity": props.get("StorageCapacity"),
+        "PerUnitStorageThroughput": lustre.get("PerUnitStorageThroughput"),
+        "DriveCacheType": lustre.get("DriveCacheType"),
+    }
+    if any(isinstance(v, (dict, list)) for v in raw.values()):
+        return None
+    return lustre_problems(
+        deployment_type=literal_str(raw["DeploymentType"]),
+        storage_type=literal_str(raw["StorageType"]),
+        storage_capacity_gib=literal_int(raw["StorageCapacity"]),
+        per_unit_storage_throughput=literal_int(raw["PerUnitStorageThroughput"]),
+        drive_cache_type=literal_str(raw["DriveCacheType"]),
+    )
+
+
+#: Interface keys that give a network interface an IP address (an efa-only one takes none).
+INTERFACE_IP_KEYS = (
+    "PrivateIpAddress",
+    "PrivateIpAddresses",
+    "SecondaryPrivateIpAddressCount",
+    "Ipv6AddressCount",
+    "Ipv6Addresses",
+    "AssociatePublicIpAddress",
+)
+
+
+def interface_views(interfaces: Any) -> list[InterfaceView] | None:
+    """A launch template's (or instance's) ``NetworkInterfaces`` as :class:`InterfaceView`;
+    None when absent, empty or computed at deploy time."""
+    if not isinstance(interfaces, list) or not interfaces:
+        return None
+    views: list[InterfaceView] = []
+    for itf in interfaces:
+        if not isinstance(itf, Mapping):
+            return None
+        card = literal_int(itf.get("NetworkCardIndex", 0))
+        device = literal_int(itf.get("DeviceIndex", 0))
+        kind = itf.get("InterfaceType", "interface")
+        if card is None or device is None or not isinstance(kind, str):
+            return None
+        has_ip = any(itf.get(k) not in (None, False, 0, []) for k in INTERFACE_IP_KEYS)
+        views.append(InterfaceView(card, device, kind, has_ip))
+    return views
+
+
+def efa_cards(views: Sequence[InterfaceView]) -> set[int]:
+    """The network cards that carry an EFA (``efa`` or ``efa-only``) interface."""
+    return {v.network_card_index for v in views if v.interface_type in ("efa", "efa-only")}
+
+
+def efa_card_coverage_problems(
+    instance_type: str, used_cards: Iterable[int], capable_cards: Iterable[int]
+) -> list[str]:
+    """An EFA instance needs an EFA interface on every EFA-capable network card (the cards
+    ``hpc_constructs.catalog.plan_efa_interfaces`` lays out) to get its full bandwidth."""
+    missing = sorted(set(capable_cards) - set(used_cards))
+    if not missing:
+        return []
+    shown = ", ".join(str(c) for c in missing[:8]) + (" ..." if len(missing) > 8 else "")
+    return [f"{instance_type}: no EFA interface on EFA-capable network card(s) {shown}"]
+
+
+def multinode_problems(props: Mapping[str, Any]) -> list[str] | None:
+    """:func:`node_range_problems` for an ``AWS::Batch::JobDefinition``'s Properties; None
+    when it is not a multinode job or its node properties are computed at deploy time."""
+    if str(props.get("Type", "")).lower() != "multinode":
+        return None
+    node_props = props.get("NodeProperties") or {}
+    if not isinstance(node_props, Mapping):
+        return None
+    num = literal_int(node_props.get("NumNodes"))
+    main = literal_int(node_props.get("MainNode", 0))
+    ranges = node_props.get("NodeRangeProperties")
+    if num is None or main is None or not isinstance(ranges, list):
+        return None
+    targets = [r.get("TargetNodes") for r in ranges if isinstance(r, Mapping)]
+    if not all(isinstance(t, str) for t in targets):
+        return None
+    return node_range_problems(num, main, [str(t) for t in targets])
+
+
+# --- Lustre client ports ----------------------------------------------------------------------
+# Source: FSx for Lustre User Guide, "File system access control with Amazon VPC": inbound
+# TCP 988 and TCP 1018-1023 on the file system's security group, from the clients and from
+# the group itself. ``hpc_constructs.mounts.LUSTRE_PORTS`` opens exactly these.
+
+LUSTRE_TCP_PORT_RANGES: tuple[tuple[int, int], ...] = ((988, 988), (1018, 1023))
+
+
+def lustre_ingress_problems(rules: Sequence[tuple[str, int | None, int | None]]) -> list[str]:
+    """Problems with a Lustre file system group's inbound rules, each ``(IpProtocol,
+    FromPort, ToPort)``: every rule opens exactly TCP 988 or TCP 1018-1023, and both are open."""
+    problems: list[str] = []
+    opened: set[tuple[int, int]] = set()
+    allowed = " or ".join(
+        f"tcp {a}" if a == b else f"tcp {a}-{b}" for a, b in LUSTRE_TCP_PORT_RANGES
+    )
+    for protocol, start, end in rules:
+        proto = str(protocol).lower()
+        span = (start, end)
+        if proto in ("tcp", "6") and span in LUSTRE_TCP_PORT_RANGES:
+            opened.add((start, end))  # type: ignore[arg-type]
+            continue
+        shown = "all traffic" if proto == "-1" else f"{proto} {start}-{end}"
+        problems.append(f"inbound rule {shown} is not exactly {allowed}")
+    for span in LUSTRE_TCP_PORT_RANGES:
+        if span not in opened:
+            problems.append(f"no inbound rule opens tcp {span[0]}-{span[1]}")
+    return problems
+
+
+# --- Data-bearing resources -----------------------------------------------------------------
+# Source: CloudFormation User Guide, "DeletionPolicy attribute" (Retain, RetainExceptOnCreate,
+# and Snapshot for the types that support snapshots). The library keeps data-bearing
+# resources by default (ARCHITECTURE.md, "Constraints every change keeps").
+
+DATA_BEARING_RESOURCE_TYPES = (
+    "AWS::EC2::Volume",
+    "AWS::EFS::FileSystem",
+    "AWS::FSx::FileSystem",
+    "AWS::S3::Bucket",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::DBInstance",
+)
+#: Deletion policies that keep the data (``Snapshot`` only where CloudFormation supports it).
+KEEPING_DELETION_POLICIES: Mapping[str, tuple[str, ...]] = {
+    "AWS::EC2::Volume": ("Retain", "RetainExceptOnCreate", "Snapshot"),
+    "AWS::RDS::DBCluster": ("Retain", "RetainExceptOnCreate", "Snapshot"),
+    "AWS::RDS::DBInstance": ("Retain", "RetainExceptOnCreate", "Snapshot"),
+}
+DEFAULT_KEEPING_DELETION_POLICIES = ("Retain", "RetainExceptOnCreate")
+
+
+def deletion_policy_problems(resource_type: str, deletion_policy: Any) -> list[str] | None:
+    """None for a resource type that holds no data; else a problem when its DeletionPolicy
+    (None: CloudFormation's default, Delete) would delete the data with the stack."""
+    if resource_type not in DATA_BEARING_RESOURCE_TYPES:
+        return None
+    keeping = KEEPING_DELETION_POLICIES.get(resource_type, DEFAULT_KEEPING_DELETION_POLICIES)
+    if deletion_policy in keeping:
+        return []
+    return [
+        f"{resource_type} DeletionPolicy {deletion_policy or 'Delete (default)'} deletes its "
+        f"data with the stack; allowed: {', '.join(keeping)}"
+    ]

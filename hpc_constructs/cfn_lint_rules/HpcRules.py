@@ -41,20 +41,6 @@ def _load_limits() -> ModuleType:
 limits = _load_limits()
 
 
-def _literal_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
-
-
-def _literal_str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 class LustreSizing(CloudFormationLintRule):  # type: ignore[misc]
     id = "E9101"
     shortdesc = "FSx for Lustre deployment type, capacity and throughput"
@@ -68,29 +54,9 @@ class LustreSizing(CloudFormationLintRule):  # type: ignore[misc]
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
         for name, resource in cfn.get_resources(["AWS::FSx::FileSystem"]).items():
-            props = resource.get("Properties") or {}
-            if props.get("FileSystemType") != "LUSTRE":
+            problems = limits.lustre_resource_problems(resource.get("Properties") or {})
+            if problems is None:  # not Lustre, or sized at deploy time (Ref, Fn::If ...)
                 continue
-            lustre = props.get("LustreConfiguration") or {}
-            if not isinstance(lustre, dict):
-                continue
-            raw = {
-                "DeploymentType": lustre.get("DeploymentType"),
-                "StorageType": props.get("StorageType"),
-                "StorageCapacity": props.get("StorageCapacity"),
-                "PerUnitStorageThroughput": lustre.get("PerUnitStorageThroughput"),
-                "DriveCacheType": lustre.get("DriveCacheType"),
-            }
-            # Skip anything computed at deploy time (Ref, Fn::If ...).
-            if any(isinstance(v, (dict, list)) for v in raw.values()):
-                continue
-            problems = limits.lustre_problems(
-                deployment_type=_literal_str(raw["DeploymentType"]),
-                storage_type=_literal_str(raw["StorageType"]),
-                storage_capacity_gib=_literal_int(raw["StorageCapacity"]),
-                per_unit_storage_throughput=_literal_int(raw["PerUnitStorageThroughput"]),
-                drive_cache_type=_literal_str(raw["DriveCacheType"]),
-            )
             for prop, value, allowed in problems:
                 path: list[str | int] = ["Resources", name, "Properties"]
                 if prop in ("DeploymentType", "PerUnitStorageThroughput", "DriveCacheType"):
@@ -113,37 +79,17 @@ class EfaInterfaces(CloudFormationLintRule):  # type: ignore[misc]
     source_url = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/efa-acc-inst-types.html"
     tags = ["resources", "ec2", "efa", "hpc"]  # noqa: RUF012 (cfn-lint API)
 
-    _IP_KEYS = (
-        "PrivateIpAddress",
-        "PrivateIpAddresses",
-        "SecondaryPrivateIpAddressCount",
-        "Ipv6AddressCount",
-        "Ipv6Addresses",
-        "AssociatePublicIpAddress",
-    )
-
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
         for name, resource in cfn.get_resources(["AWS::EC2::LaunchTemplate"]).items():
             data = (resource.get("Properties") or {}).get("LaunchTemplateData") or {}
             interfaces = data.get("NetworkInterfaces") if isinstance(data, dict) else None
-            if not isinstance(interfaces, list) or not interfaces:
+            views = limits.interface_views(interfaces)
+            if views is None:
                 continue
-            views = []
-            for itf in interfaces:
-                if not isinstance(itf, dict):
-                    break
-                card = _literal_int(itf.get("NetworkCardIndex", 0))
-                device = _literal_int(itf.get("DeviceIndex", 0))
-                kind = itf.get("InterfaceType", "interface")
-                if card is None or device is None or not isinstance(kind, str):
-                    break
-                has_ip = any(itf.get(k) not in (None, False, 0, []) for k in self._IP_KEYS)
-                views.append(limits.InterfaceView(card, device, kind, has_ip))
-            else:
-                path = ["Resources", name, "Properties", "LaunchTemplateData", "NetworkInterfaces"]
-                for problem in limits.efa_layout_problems(views):
-                    matches.append(RuleMatch(path, f"EFA interface layout: {problem}"))
+            path = ["Resources", name, "Properties", "LaunchTemplateData", "NetworkInterfaces"]
+            for problem in limits.efa_layout_problems(views):
+                matches.append(RuleMatch(path, f"EFA interface layout: {problem}"))
         return matches
 
 
@@ -160,19 +106,10 @@ class BatchNodeRanges(CloudFormationLintRule):  # type: ignore[misc]
     def match(self, cfn: Any) -> list[RuleMatch]:
         matches: list[RuleMatch] = []
         for name, resource in cfn.get_resources(["AWS::Batch::JobDefinition"]).items():
-            props = resource.get("Properties") or {}
-            if str(props.get("Type", "")).lower() != "multinode":
-                continue
-            node_props = props.get("NodeProperties") or {}
-            num = _literal_int(node_props.get("NumNodes"))
-            main = _literal_int(node_props.get("MainNode", 0))
-            ranges = node_props.get("NodeRangeProperties")
-            if num is None or main is None or not isinstance(ranges, list):
-                continue
-            targets = [r.get("TargetNodes") for r in ranges if isinstance(r, dict)]
-            if not all(isinstance(t, str) for t in targets):
+            problems = limits.multinode_problems(resource.get("Properties") or {})
+            if problems is None:
                 continue
             path = ["Resources", name, "Properties", "NodeProperties"]
-            for problem in limits.node_range_problems(num, main, targets):
+            for problem in problems:
                 matches.append(RuleMatch(path, f"Multi-node job: {problem}"))
         return matches
