@@ -9,6 +9,7 @@ dicts (no synthesis), including values only known at deploy time.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 
 from hpc_constructs import limits
-from hpc_constructs.policy import RULES, HpcChecks, findings
+from hpc_constructs.policy import RULES, HpcChecks, findings, pack
 from hpc_constructs.policy.rules import applicable
 from tests.harness import ROOT, TEST_ENV, assert_cfn_lint_clean, cfn_lint, make_app
 
@@ -429,6 +430,30 @@ def test_sample_stack_passes(stack: str) -> None:
         if rule.check(lid, template["Resources"]) is not None
     }
     assert applied, f"no HPC rule applies to {stack}"
+
+
+def test_acknowledged_finding_is_not_reported(result: Result) -> None:
+    """AcknowledgedVolume breaks HPC-STOR1 (the rules find it in the template), but its
+    acknowledgment keeps it out of the report, like any cdk-nag 3 rule."""
+    template = result.template("PolicyGood")
+    in_template = {(lid[: len("AcknowledgedVolume")], rule) for lid, rule, _ in findings(template)}
+    assert in_template == {("AcknowledgedVolume", "HPC-STOR1")}
+    assert result.rules_at("PolicyGood/AcknowledgedVolume") == set()
+
+
+def test_a_rule_that_raises_is_reported_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cdk-nag's contract: a rule that throws is a finding ("Rule threw an error")."""
+    broken = dataclasses.replace(RULES[-1], check=_raising_check)
+    monkeypatch.setattr(pack, "applicable", lambda kind: iter([broken]))
+    app = make_app()
+    Parts(cdk.Stack(app, "Direct", env=TEST_ENV)).volume("Volume")
+    report = HpcChecks(verbose=True).validate_scope(app)
+    messages = {v.rule_name: v.description for v in report.violations}
+    assert "rule bug" in messages[broken.rule_id], messages
+
+
+def _raising_check(lid: str, resources: Any) -> list[str] | None:
+    raise ValueError("rule bug")
 
 
 def test_violations_say_what_why_and_where_from(result: Result) -> None:
