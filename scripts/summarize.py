@@ -71,6 +71,10 @@ class StackSummary:
     grids: list[str] = field(default_factory=list)
     #: Dashboards, alarms and budgets (hpc_constructs.ops): what an operator gets.
     operations: list[str] = field(default_factory=list)
+    #: Service Catalog portfolios and, in a product template, its launch parameters.
+    catalog: list[str] = field(default_factory=list)
+    #: Golden images (HpcImage): what each pins, from its recipe's AMI tags.
+    images: list[str] = field(default_factory=list)
     nag: int = 0
     #: Unacknowledged library warnings (``hpc-constructs:...`` and other construct
     #: annotations): reported, but they do not fail synth (only ``cdk synth --strict``).
@@ -87,9 +91,11 @@ class StackSummary:
         ]
         for compute in self.compute:
             lines.extend(compute.lines())
+        lines.extend(f"  Golden image: {text}" for text in self.images)
         lines.extend(f"  Batch grid queue: {text}" for text in self.grids)
         lines.extend(f"  Lustre: {text}" for text in self.lustre)
         lines.extend(f"  Operations: {text}" for text in self.operations)
+        lines.extend(f"  Service Catalog: {text}" for text in self.catalog)
         lines.append(
             f"  cdk-nag AwsSolutions: {'clean' if self.nag == 0 else f'{self.nag} findings'}"
         )
@@ -214,7 +220,31 @@ def summarize_template(name: str, template: dict[str, Any], size: int) -> StackS
             summary.lustre.append(f"{deployment}, {capacity or '?'} GiB, {throughput}")
     summary.grids = _grid_queues(resources)
     summary.operations = _operations(resources)
+    summary.images = _images(resources)
     return summary
+
+
+def _images(resources: dict[str, Any]) -> list[str]:
+    """Each HpcImage: its path, base and pinned versions (the recipe's AMI tags) and when it
+    is rebuilt (its pipeline's schedule, else on a recipe change)."""
+    schedules = [
+        r.get("Properties", {}).get("Schedule", {}).get("ScheduleExpression")
+        for r in resources.values()
+        if r.get("Type") == "AWS::ImageBuilder::ImagePipeline"
+    ]
+    lines = []
+    recipes = [r for r in resources.values() if r.get("Type") == "AWS::ImageBuilder::ImageRecipe"]
+    for recipe, schedule in zip(recipes, schedules, strict=False):
+        tags = recipe.get("Properties", {}).get("AmiTags", {})
+        prefix = "hpc-constructs:"
+        pinned = [
+            f"{key.removeprefix(prefix)} {value}"
+            for key, value in tags.items()
+            if key.startswith(prefix) and key not in (f"{prefix}image", f"{prefix}recipe-version")
+        ]
+        rebuilt = f"rebuilt {schedule}" if schedule else "rebuilt when the recipe changes"
+        lines.append(f"{tags.get(prefix + 'image', '?')}: {'; '.join(pinned)}; {rebuilt}")
+    return lines
 
 
 def _operations(resources: dict[str, Any]) -> list[str]:
@@ -232,12 +262,12 @@ def _operations(resources: dict[str, Any]) -> list[str]:
         budget = props.get("Budget", {})
         limit = budget.get("BudgetLimit", {})
         tags = [
-            f"{t['Key']}={'/'.join(t.get('Values', []))}"
+            f"{t['Key']}={'/'.join(_text(v) for v in t.get('Values', []))}"
             for t in _tag_expressions(budget.get("FilterExpression", {}))
         ]
         scope = f" of spend tagged {', '.join(tags)}" if tags else " of all spend"
         lines.append(
-            f"budget {limit.get('Amount', '?')} {limit.get('Unit', 'USD')} "
+            f"budget {_text(limit.get('Amount', '?'))} {limit.get('Unit', 'USD')} "
             f"{str(budget.get('TimeUnit', 'MONTHLY')).lower()}{scope}"
         )
     return lines
@@ -339,6 +369,45 @@ def _lint(template_path: Path, region: str) -> list[str]:
     return [f"{f.rule_id} {f.message}" for f in findings]
 
 
+def _text(value: Any) -> str:
+    """A template value as text: a parameter reference as ``{Name}``."""
+    ref = _ref(value)
+    return f"{{{ref}}}" if ref else str(value)
+
+
+def _catalog(template: dict[str, Any]) -> list[str]:
+    """Portfolios (products, launch constraints, tag options) and a product's parameters."""
+    resources = template.get("Resources", {}).values()
+    by_type: dict[str, int] = {}
+    for res in resources:
+        by_type[res.get("Type", "")] = by_type.get(res.get("Type", ""), 0) + 1
+    lines = [
+        f"portfolio {res['Properties'].get('DisplayName', '?')}: "
+        f"{by_type.get('AWS::ServiceCatalog::CloudFormationProduct', 0)} products, "
+        f"{by_type.get('AWS::ServiceCatalog::LaunchRoleConstraint', 0)} launch constraints, "
+        f"{by_type.get('AWS::ServiceCatalog::TagOption', 0)} tag options, "
+        f"{by_type.get('AWS::ServiceCatalog::PortfolioPrincipalAssociation', 0)} principals"
+        for res in resources
+        if res.get("Type") == "AWS::ServiceCatalog::Portfolio"
+    ]
+    for res in resources:
+        if res.get("Type") == "AWS::ServiceCatalog::CloudFormationProduct":
+            versions = res["Properties"].get("ProvisioningArtifactParameters", [])
+            names = ", ".join(str(v.get("Name", "?")) for v in versions)
+            lines.append(f"product {res['Properties'].get('Name', '?')}: versions {names}")
+    choices = []
+    for name, param in template.get("Parameters", {}).items():
+        if "AllowedValues" in param and len(param["AllowedValues"]) > 1:
+            choices.append(f"{name} ({len(param['AllowedValues'])} choices)")
+        elif "MinValue" in param or "MaxValue" in param:
+            choices.append(f"{name} {param.get('MinValue', '')}-{param.get('MaxValue', '')}")
+        elif "AllowedPattern" in param or str(param.get("Type", "")).startswith("AWS::EC2::"):
+            choices.append(name)
+    if choices:
+        lines.append("launch parameters: " + ", ".join(choices))
+    return lines
+
+
 def _stack_regions(outdir: Path) -> dict[str, str]:
     manifest = json.loads((outdir / "manifest.json").read_text())
     regions: dict[str, str] = {}
@@ -359,7 +428,11 @@ def summarize(outdir: Path) -> tuple[str, bool]:
         summary = summarize_template(name, json.loads(path.read_text()), path.stat().st_size)
         summary.nag = nag.get(name, 0)
         summary.warnings = sorted(set(warnings.get(name, [])))
-        region = regions.get(name, "us-east-1")
+        # A Service Catalog product template (<parent><id>.product) lints in its portfolio's
+        # region.
+        parent = next((r for n, r in regions.items() if name.startswith(n)), "us-east-1")
+        region = regions.get(name, parent)
+        summary.catalog = _catalog(json.loads(path.read_text()))
         if region.startswith("unknown"):
             region = "us-east-1"
         summary.lint = _lint(path, region)
