@@ -309,3 +309,13 @@ def test_fails_portfolio_in_an_environment_agnostic_stack() -> None:
         portfolio.add_product(
             BlueprintProduct(product_name="P", owner="o", versions=[LustreScratchVersion("a")])
         )
+
+
+def test_fabric_spans_the_stack_azs_or_the_catalogs_when_the_app_has_none() -> None:
+    from hpc_constructs.portfolio.plan import fabric_zones
+
+    assert fabric_zones(TEST_REGION, AZS[:2]) == tuple(AZS[:2])
+    fallback = fabric_zones(TEST_REGION, ["dummy1a", "dummy1b", "dummy1c"])
+    assert fallback
+    assert all(az.startswith(TEST_REGION) for az in fallback)
+    assert "us-east-2b" in fallback  # where hpc7a is offered

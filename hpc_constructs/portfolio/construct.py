@@ -23,6 +23,7 @@ from hpc_constructs.portfolio.plan import (
     ClusterVersionPlan,
     ScratchVersionPlan,
     VersionPlan,
+    fabric_zones,
     name_rule,
     plan_product,
 )
@@ -129,7 +130,9 @@ class BlueprintPortfolio(Construct):
         stack = cdk.Stack.of(self)
         v = Validator(f"{self.node.path}/{product.product_name}")
         region = None if cdk.Token.is_unresolved(stack.region) else stack.region
-        azs = [az for az in stack.availability_zones if not cdk.Token.is_unresolved(az)]
+        azs = fabric_zones(
+            region, [az for az in stack.availability_zones if not cdk.Token.is_unresolved(az)]
+        )
         v.require(
             region is not None and not cdk.Token.is_unresolved(stack.account),
             "env",

@@ -25,7 +25,12 @@ from hpc_constructs.catalog import (
     plan_efa_interfaces,
 )
 from hpc_constructs.errors import Validator
-from hpc_constructs.network.plan import DEFAULT_COMPUTE_SUBNET_CIDR_MASK, usable_addresses
+from hpc_constructs.network.plan import (
+    DEFAULT_COMPUTE_SUBNET_CIDR_MASK,
+    DEFAULT_MAX_AZS,
+    azs_known,
+    usable_addresses,
+)
 from hpc_constructs.ops.facts import BUDGET_MAX_LIMIT_USD, TAG_CHARACTERS, TAG_VALUE_MAX
 from hpc_constructs.ops.plan import _EMAIL
 
@@ -170,6 +175,17 @@ def _common_zones(
         f"types offered together in one Availability Zone of {region}",
     )
     return tuple(common)
+
+
+def fabric_zones(region: str | None, stack_azs: Sequence[str]) -> tuple[str, ...]:
+    """The AZs a product's fabric spans: the stack's (pinned in cdk.json), or, when the app
+    has none (CDK's placeholders), the region's first AZs in the instance catalog."""
+    if stack_azs and azs_known(stack_azs):
+        return tuple(stack_azs)
+    if region is None:
+        return ()
+    zones = {az for spec in InstanceCatalog.all() for az in spec.zones.get(region, ())}
+    return tuple(sorted(zones)[:DEFAULT_MAX_AZS])
 
 
 # --- node counts -------------------------------------------------------------------------------
