@@ -28,6 +28,7 @@ from stacks.financial_risk import FinancialRiskConfig, FinancialRiskStack
 from stacks.genomics import GenomicsConfig, GenomicsStack
 from stacks.ml_training import MlTrainingConfig, MlTrainingStack
 from stacks.mpi_cluster import MpiClusterConfig, MpiClusterStack
+from stacks.portfolio import HpcPortfolioConfig, HpcPortfolioStack
 from stacks.slurm_stack import SlurmClusterConfig, SlurmClusterStack
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "FinancialRiskStack",
     "GenomicsConfig",
     "GenomicsStack",
+    "HpcPortfolioConfig",
+    "HpcPortfolioStack",
     "MlTrainingConfig",
     "MlTrainingStack",
     "MpiClusterConfig",
@@ -88,6 +91,12 @@ _SAMPLES: list[tuple[str, type[Any], type[Any], str]] = [
         AutonomousDrivingStack,
         AutonomousDrivingConfig,
         "autonomous driving (drive-log ingest, Lustre, GPU simulation on Spot)",
+    ),
+    (
+        "HpcPortfolio",
+        HpcPortfolioStack,
+        HpcPortfolioConfig,
+        "self-service portfolio (Service Catalog products of the blueprints)",
     ),
 ]
 
