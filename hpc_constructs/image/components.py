@@ -203,7 +203,9 @@ modprobe lustre || die "Lustre: the lustre module does not load on kernel $(unam
 """
 
 _TEST_GPU = """\
-ldconfig -p | grep -q 'libnccl\\.so' || compgen -G '/usr/local/cuda*/lib*/libnccl.so*' >/dev/null \\
+# grep reads all of ldconfig's output: with -q it would exit at the first match, and under
+# pipefail ldconfig's SIGPIPE (a big cache, as the Deep Learning AMI's) would fail the check.
+ldconfig -p | grep 'libnccl\\.so' >/dev/null || compgen -G '/usr/local/cuda*/lib*/libnccl.so*' >/dev/null \\
   || die "GPU: NCCL (libnccl.so) is missing"
 compgen -G '/opt/amazon/ofi-nccl/lib*/libnccl-net*.so' >/dev/null \\
   || compgen -G '/opt/aws-ofi-nccl/lib*/libnccl-net*.so' >/dev/null \\

@@ -1,9 +1,10 @@
 #!/bin/bash
 # PID 1 of a sandbox boot, in fresh user, mount and pid namespaces (harness.py starts it with
 # unshare): builds the node's root (the host's /usr, /bin, /lib... read-only; the node's
-# persistent root volume; fresh /run, /tmp, /dev, /sys; /proc), then chroots into sim-boot.
+# persistent root volume; fresh /run, /tmp, /dev, /sys; /proc), then chroots into sim-boot
+# (or the program given as the third argument: /.shims/libexec/sim-build for a build host).
 set -euo pipefail
-R=$1 SHIMS=$2
+R=$1 SHIMS=$2 PROGRAM=${3:-/.shims/libexec/sim-boot}
 for d in usr bin sbin lib lib64 lib32 libx32; do
   if [ -L "/$d" ]; then
     [ -L "$R/$d" ] || ln -sfn "$(readlink "/$d")" "$R/$d"
@@ -32,4 +33,4 @@ mount --bind "$SHIMS" "$R/.shims"
 mount -o remount,bind,ro "$R/.shims" 2>/dev/null || true
 exec chroot "$R" /usr/bin/env -i \
   PATH=/.shims/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  HOME=/root LANG=C TERM=dumb /bin/bash /.shims/libexec/sim-boot
+  HOME=/root LANG=C TERM=dumb /bin/bash "$PROGRAM"

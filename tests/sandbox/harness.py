@@ -28,7 +28,19 @@ Knobs (``SandboxNode(knobs=...)`` or ``node.knobs[...] = ...`` before a boot) ar
 ``efa_installer`` (ok|fail|reboot), ``efa_provider`` (ok|missing|after-reboot), ``dnf``
 (ok|fail|flaky), ``lustre_module`` (ok|fail), ``fs_unreachable`` (lustre, efs or both, comma
 separated), ``udev_assemble`` (0|1: arrays assembled by udev before the set-up), ``aws``
-(ok|down), ``aws_describe_failures`` (N), ``kernel``, ``instance_id``, ``region``.
+(ok|down), ``aws_describe_failures`` (N), ``kernel``, ``instance_id``, ``region``; for the image
+build (:class:`SandboxBuildHost`): ``kernel_upgrade`` (the kernel ``dnf upgrade -y`` installs,
+booted at the next boot), ``efa_key_fingerprint`` (of the key served as
+``aws-efa-installer.key``), ``efa_signature`` (ok|bad), ``efa_module`` (ok|missing: ``modinfo
+efa``), ``pcs_tarball`` (ok|tampered: the PCS installers' bytes differ from what the tests
+pin), ``pcs_installer`` (ok|fail), ``download_failures`` (N: the first N attempts of each
+download fail), ``ldconfig_extra`` (N more entries in ``ldconfig -p``: a big base's cache).
+
+A :class:`SandboxBuildHost` is an EC2 Image Builder build (and test) instance: the same root
+volume and namespaces, but ``enter.sh`` runs ``shims/libexec/sim-build``, which runs a list of
+step scripts in order, as AWSTOE does, and stops at the first that fails. A ``Reboot`` step
+ends the boot; the steps after it run in the next one (where ``uname -r`` reports the kernel
+the upgrade installed).
 
 To add a shim: a bash script in ``shims/bin`` that sources ``/.shims/lib/sim.sh``, calls
 ``sim_log NAME "$@"``, reads its knobs with ``knob NAME DEFAULT`` and calls ``unsupported`` for
@@ -109,6 +121,30 @@ def session_shims() -> Path:
     root = Path(tempfile.mkdtemp(prefix="hpc-sandbox-shims-"))
     atexit.register(shutil.rmtree, root, True)
     return build_shims(root / "shims")
+
+
+def copy_host_etc(root: Path) -> None:
+    """What the host's tools need from /etc (awk is /etc/alternatives/awk on Debian)."""
+    for name in ("alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd",
+                 "group", "nsswitch.conf", "localtime"):  # fmt: skip
+        host = Path("/etc") / name
+        if host.is_dir() and not host.is_symlink():
+            shutil.copytree(host, root / "etc" / name, symlinks=True, dirs_exist_ok=True)
+        elif host.exists() or host.is_symlink():
+            shutil.copy(host, root / "etc" / name, follow_symlinks=False)
+
+
+def read_calls(calls_log: Path, offset: int = 0) -> list[Call]:
+    """The shim calls logged in ``calls_log`` after ``offset`` bytes."""
+    with open(calls_log, "rb") as fh:
+        fh.seek(offset)
+        lines = fh.read().decode(errors="replace").splitlines()
+    calls = []
+    for line in lines:
+        _, phase, caller, *argv = line.split("\t")
+        argv = [a.replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\") for a in argv]
+        calls.append(Call(phase, caller, tuple(argv)))
+    return calls
 
 
 @dataclass(frozen=True)
@@ -329,14 +365,7 @@ class SandboxNode:
             f"UUID=0f1e2d3c-aaaa-4bbb-8ccc-000000000001     /           xfs    defaults,noatime  1   1\n"
             f"# {root_dev} at boot\n"
         )
-        # What the host's tools need from /etc (awk is /etc/alternatives/awk on Debian).
-        for name in ("alternatives", "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "passwd",
-                     "group", "nsswitch.conf", "localtime"):  # fmt: skip
-            host = Path("/etc") / name
-            if host.is_dir() and not host.is_symlink():
-                shutil.copytree(host, root / "etc" / name, symlinks=True, dirs_exist_ok=True)
-            elif host.exists() or host.is_symlink():
-                shutil.copy(host, root / "etc" / name, follow_symlinks=False)
+        copy_host_etc(root)
         (root / "etc/os-release").write_text('NAME="Amazon Linux"\nVERSION_ID="2023"\n')
         (root / "etc/hostname").write_text("ip-10-0-0-10.ec2.internal\n")
         (root / "sim/state/asg").write_text(f"hpc-fleet-asg {self.asg_state}\n")
@@ -505,3 +534,151 @@ class SandboxNode:
             emergency=(boot_dir / "emergency").exists(),
             setup_done=(boot_dir / "setup-done").exists(),
         )
+
+
+# --- image builds ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """One step of a build host: its exit status (``None``: not run, an earlier step failed)."""
+
+    name: str
+    boot: int
+    status: int | None
+    stdout: str
+    stderr: str
+
+    @property
+    def failures(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if "FAILED: " in line]
+
+
+#: A step for :meth:`SandboxBuildHost.run`: (name, the script), or (name, ``None``): a reboot.
+BuildStep = tuple[str, str | None]
+
+
+@dataclass
+class SandboxBuildHost:
+    """An EC2 Image Builder build instance: a root volume (as :class:`SandboxNode`'s) on which
+    :meth:`run` executes step scripts, each a complete program, as AWSTOE runs them.
+
+    ``files``: the base image's own files (path -> content) written on the root volume (a path
+    under ``/usr/local`` lands on the root volume's ``/usr/local``). ``knobs``: see the module
+    docstring; written before every boot.
+    """
+
+    workdir: Path
+    knobs: dict[str, str] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+    shims: Path | None = None
+    boots: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.workdir / "root"
+        root = self.root
+        for d in ("etc", "var/log", "opt", "root", "sim/state", "sim/knobs", "sim/boot",
+                  "sim/build/steps", ".usr-local"):  # fmt: skip
+            (root / d).mkdir(parents=True, exist_ok=True)
+        (root / "var/tmp").mkdir(mode=0o1777, exist_ok=True)
+        (root / "var/tmp").chmod(0o1777)
+        copy_host_etc(root)
+        (root / "etc/os-release").write_text('NAME="Amazon Linux"\nVERSION_ID="2023"\n')
+        (root / "sim/calls.log").write_text("")
+        for path, content in self.files.items():
+            self.file(path).parent.mkdir(parents=True, exist_ok=True)
+            self.file(path).write_text(content)
+
+    def file(self, path: str) -> Path:
+        """A file on the root volume (``/usr/local/x`` -> its host path under ``.usr-local``)."""
+        rel = path.lstrip("/")
+        if rel == "usr/local" or rel.startswith("usr/local/"):
+            rel = ".usr-local" + rel[len("usr/local") :]
+        return self.root / rel
+
+    def calls(self) -> list[Call]:
+        return read_calls(self.file("/sim/calls.log"))
+
+    def launch_copy(self, workdir: Path, **knobs: str) -> SandboxBuildHost:
+        """A new instance from this host's root volume (an instance launched from the image
+        it built), with this host's knobs and ``knobs``; its boots count on."""
+        copy = SandboxBuildHost.__new__(SandboxBuildHost)
+        copy.workdir, copy.knobs, copy.files = workdir, {**self.knobs, **knobs}, {}
+        copy.shims, copy.boots, copy.root = self.shims, self.boots, workdir / "root"
+        shutil.copytree(self.root, copy.root, symlinks=True)
+        return copy
+
+    def run(self, steps: Sequence[BuildStep]) -> list[StepRun]:
+        """Runs ``steps`` in order, a reboot step ending the boot, until one fails: the steps
+        that ran (and ``status=None`` for the rest)."""
+        runs: list[StepRun] = []
+        pending: list[tuple[str, str]] = []
+        for i, (name, script) in enumerate(steps):
+            if script is not None:
+                pending.append((name, script))
+            if script is None or i == len(steps) - 1:
+                runs += self._boot(pending)
+                pending = []
+                if runs and runs[-1].status != 0:
+                    break
+                if script is None:
+                    runs.append(StepRun(name, self.boots, 0, "", ""))
+        ran = {r.name for r in runs}
+        return runs + [StepRun(n, self.boots, None, "", "") for n, _ in steps if n not in ran]
+
+    def _boot(self, steps: Sequence[tuple[str, str]]) -> list[StepRun]:
+        self.boots += 1
+        number = self.boots
+        sim = self.file("/sim")
+        for d in ("boot", "knobs", "build/steps"):
+            shutil.rmtree(sim / d, ignore_errors=True)
+            (sim / d).mkdir(parents=True)
+        for name, value in self.knobs.items():
+            (sim / "knobs" / name).write_text(f"{value}\n")
+        names = []
+        for name, script in steps:
+            if "/" in name or name in names:
+                raise SandboxError(f"step names must be unique file names: {name!r}")
+            names.append(name)
+            path = sim / "build/steps" / name
+            path.write_text(script)
+            path.chmod(0o700)
+        (sim / "build/steps.list").write_text("".join(f"{n}\n" for n in names))
+        (sim / "build/plan").write_text(f"SIM_BOOT='{number}'\n")
+        shims = self.shims or session_shims()
+        try:
+            proc = subprocess.run(
+                [
+                    *UNSHARE,
+                    "/bin/bash",
+                    str(ENTER),
+                    str(self.root),
+                    str(shims),
+                    "/.shims/libexec/sim-build",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=BOOT_TIMEOUT_SECONDS,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C"},
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxError(
+                f"build boot {number} timed out after {BOOT_TIMEOUT_SECONDS} s"
+            ) from exc
+        if proc.returncode != 0:
+            raise SandboxError(f"build boot {number}: the sandbox failed: {proc.stderr.strip()}")
+        unsupported = sim / "unsupported.log"
+        if unsupported.exists() and unsupported.read_text().strip():
+            raise SandboxError(f"shim calls the sandbox does not model: {unsupported.read_text()}")
+
+        def read(name: str) -> str:
+            path = sim / "boot" / name
+            return path.read_text(errors="replace") if path.exists() else ""
+
+        statuses = dict(line.split(" ", 1) for line in read("statuses").splitlines())
+
+        return [
+            StepRun(n, number, int(statuses[n]), read(f"{n}.out"), read(f"{n}.err"))
+            for n in names
+            if n in statuses
+        ]
