@@ -20,6 +20,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_servicecatalog as servicecatalog
 from cdk_nag import AwsSolutionsChecks
 
 from hpc_constructs import limits
@@ -57,6 +58,9 @@ EXPECTED = {
     "DestroyedBucket": "HPC-STOR1",
     "TokensOptional": "HPC-IMDS1",
     "InstanceWithoutImdsv2": "HPC-IMDS1",
+    # A Lustre file system in a Service Catalog product stack (a template of its own, not a
+    # top-level one), sized wrong by a property override: only the template shows it.
+    "Product": "HPC-LUS2",
 }
 
 
@@ -289,6 +293,23 @@ def bad_stack(app: cdk.App) -> cdk.Stack:
     s3.Bucket(stack, "DestroyedBucket", removal_policy=cdk.RemovalPolicy.DESTROY)
     parts.plain_template("TokensOptional", "optional")
     ec2.CfnInstance(stack, "InstanceWithoutImdsv2", instance_type="c7i.large")
+    product = servicecatalog.ProductStack(stack, "Product")
+    in_product = Parts(product)
+    lustre = in_product.lustre("Lustre", 1200, in_product.lustre_group("Group", LUSTRE_PORTS))
+    lustre.add_property_override("StorageCapacity", 3600)
+    servicecatalog.CloudFormationProduct(
+        stack,
+        "Catalog",
+        product_name="policy-test",
+        owner="hpc",
+        product_versions=[
+            servicecatalog.CloudFormationProductVersion(
+                cloud_formation_template=servicecatalog.CloudFormationTemplate.from_product_stack(
+                    product
+                )
+            )
+        ],
+    )
     return stack
 
 

@@ -97,6 +97,7 @@ class HpcChecks(NagPack):
         self._pack_name = PACK_NAME
         self._templates: dict[str, Resources] = {}
         self._rendered: dict[str, Resources] = {}
+        self._synthesized = False
 
     @property
     def name(self) -> str:
@@ -110,12 +111,13 @@ class HpcChecks(NagPack):
         """Called by CDK after synthesis: read the synthesized templates, then check."""
         self._templates = {}
         for path in context.template_paths:
-            template = json.loads(Path(path).read_text())
-            self._templates[str(Path(path).resolve())] = template.get("Resources") or {}
+            self._templates[str(Path(path).resolve())] = _read_resources(Path(path))
+        self._synthesized = True
         try:
             return super().validate(context)
         finally:
             self._templates = {}
+            self._synthesized = False
 
     def validate_scope(self, scope: IConstruct) -> cdk.PolicyValidationPluginReport:
         self._rendered = {}
@@ -146,13 +148,22 @@ class HpcChecks(NagPack):
         """The stack's resources as synthesized, else rendered from its L1 constructs."""
         stage = cdk.Stage.of(stack)
         if stage is not None:
-            path = str((Path(stage.outdir) / stack.template_file).resolve())
-            if path in self._templates:
-                return self._templates[path]
+            path = (Path(stage.outdir) / stack.template_file).resolve()
+            if str(path) not in self._templates and self._synthesized and path.is_file():
+                # Written by this synthesis but not a top-level template (a Service Catalog
+                # product stack, a nested stack): as fresh as the others.
+                self._templates[str(path)] = _read_resources(path)
+            if str(path) in self._templates:
+                return self._templates[str(path)]
         key = stack.node.path
         if key not in self._rendered:
             self._rendered[key] = render_resources(stack)
         return self._rendered[key]
+
+
+def _read_resources(path: Path) -> Resources:
+    resources: Resources = json.loads(path.read_text()).get("Resources") or {}
+    return resources
 
 
 def _applied(rule: Rule, node: cdk.CfnResource, check: Callable[[], Any]) -> IApplyRule:
@@ -178,10 +189,13 @@ def render_resources(stack: cdk.Stack) -> dict[str, Mapping[str, Any]]:
     for child in stack.node.find_all():
         if not isinstance(child, cdk.CfnResource) or cdk.Stack.of(child) is not stack:
             continue
-        rendered = child._render_properties(child._cfn_properties)
+        try:  # resolve first: L2s hand their L1 lazy values that only resolve() expands
+            properties = child._render_properties(stack.resolve(child._cfn_properties))
+        except Exception:  # a resource CDK cannot render here is not checked
+            continue
         resource: dict[str, Any] = {
             "Type": child.cfn_resource_type,
-            "Properties": stack.resolve(rendered) or {},
+            "Properties": stack.resolve(properties) or {},
         }
         policy = child.cfn_options.deletion_policy
         if policy is not None:
