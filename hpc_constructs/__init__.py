@@ -36,6 +36,10 @@ _EXPORTS: dict[str, str] = {
     "Problem": "errors",
     "EfaComputeFleet": "fleet",
     "ScratchVolume": "fleet",
+    "HpcImage": "image",
+    "ImageBase": "image",
+    "Installer": "image",
+    "PcsSoftware": "image",
     "DataIngest": "ingest",
     "DataSyncDestination": "ingest",
     "DataSyncSource": "ingest",
@@ -128,7 +132,10 @@ __all__ = [
     "HdfsNameNode",
     "HpcBudget",
     "HpcDashboard",
+    "HpcImage",
     "HpcValidationError",
+    "ImageBase",
+    "Installer",
     "InstanceCatalog",
     "InstanceRequirements",
     "InstanceSpec",
@@ -151,6 +158,7 @@ __all__ = [
     "PcsAccounting",
     "PcsCluster",
     "PcsComputeNodeGroup",
+    "PcsSoftware",
     "Problem",
     "ScratchVolume",
     "SharedFileSystem",
@@ -203,6 +211,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
     from hpc_constructs.errors import HpcValidationError, Problem
     from hpc_constructs.fleet import EfaComputeFleet, FleetPlan, ScratchVolume
     from hpc_constructs.grid import BatchGrid, GridJob, GridPlan, GridShare, InstanceRequirements
+    from hpc_constructs.image import HpcImage, ImageBase, Installer, PcsSoftware
     from hpc_constructs.ingest import (
         DataIngest,
         DataSyncDestination,

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 import hpc_constructs as hc
-from stacks.config import bounded, ec2_type, pick_compute_az
+from stacks.config import bounded, choice, ec2_type, pick_compute_az
 from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 
@@ -28,6 +28,10 @@ class MpiClusterConfig(OperationsConfig):
     #: SCRATCH_2 at 200 MB/s/TiB: 4800 GiB gives 960 MB/s baseline.
     lustre_capacity_gib: int = bounded(4800, 1200)
     mount_point: str = "/fsx"
+    #: ``golden``: the nodes boot an HpcImage built by EC2 Image Builder in this stack (EFA,
+    #: Lustre client and agent baked in and verified at build time; nothing installed at
+    #: boot). ``boot``: the stock Amazon Linux 2023 image, software installed at every boot.
+    image: str = choice("golden", ("golden", "boot"))
 
 
 class MpiClusterStack(cdk.Stack):
@@ -46,6 +50,7 @@ class MpiClusterStack(cdk.Stack):
         "Fleet/max_nodes": "max_nodes",
         "Fabric/compute_availability_zone": "compute_availability_zone",
         "Scratch/storage_capacity_gib": "lustre_capacity_gib",
+        "Image/instance_types": "instance_type",
     }
 
     def __init__(
@@ -73,6 +78,11 @@ class MpiClusterStack(cdk.Stack):
                 hc.DataRepository(bucket=bucket, file_system_path="/results", prefix="results/"),
             ],
         )
+        self.image = (
+            hc.HpcImage(self, "Image", instance_types=[c.instance_type], vpc=self.fabric.vpc)
+            if c.image == "golden"
+            else None
+        )
         self.fleet = hc.EfaComputeFleet(
             self,
             "Fleet",
@@ -81,6 +91,7 @@ class MpiClusterStack(cdk.Stack):
             instance_types=[c.instance_type],
             min_nodes=c.min_nodes,
             max_nodes=c.max_nodes,
+            machine_image=self.image.machine_image if self.image else None,
         )
         self.fleet.add_lustre_mount(self.scratch, c.mount_point)
         self.operations = add_operations(

@@ -8,19 +8,20 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from hpc_constructs import (
     CustomAction,
     CustomActions,
     FleetCapacity,
+    HpcImage,
     LoginNodePool,
     LustreScratch,
     NetworkFabric,
     ParallelCluster,
     PcsAccounting,
     PcsCluster,
+    PcsSoftware,
     SharedHome,
     SlurmAccountingDatabase,
     SlurmComputeResource,
@@ -62,6 +63,10 @@ class SlurmClusterConfig(OperationsConfig):
         return types
 
 
+#: The PCS path's Slurm: the newest major version with a cited installer checksum.
+PCS_SAMPLE_SLURM_VERSION = "25.05"
+
+
 def _family(instance_type: str) -> str:
     """``hpc7a.96xlarge`` -> ``hpc7a``: compute resource and node group names."""
     return instance_type.split(".", 1)[0].lower()
@@ -71,8 +76,10 @@ class SlurmClusterStack(cdk.Stack):
     """The sample Slurm environment (sample env: account 123456789012, region us-east-2).
 
     ``config.flavour`` picks the cluster manager: ``"parallelcluster"``, ``"pcs"`` or ``"both"``.
-    The PCS node groups need an AMI with the PCS agent and Slurm 25.11: pass it at deploy time
-    with ``cdk deploy --parameters PcsAmiId=ami-...`` (a PCS sample AMI for trials).
+    The PCS node groups run an ``HpcImage`` built in this stack with the PCS agent and Slurm
+    (installers checked against the AWS PCS User Guide's SHA256), EFA and the Lustre client:
+    the stack deploys with no parameter. Slurm is 25.05, the newest major version whose
+    installer checksum this library cites (``hc.image.PCS_SLURM_INSTALLERS``).
     """
 
     #: Construct props set from config fields ("Child/prop" -> field), for error messages.
@@ -171,19 +178,20 @@ class SlurmClusterStack(cdk.Stack):
             )
 
         if flavour in ("pcs", "both"):
-            ami = cdk.CfnParameter(
+            self.pcs_image = HpcImage(
                 self,
-                "PcsAmiId",
-                type="AWS::EC2::Image::Id",
-                description="AMI of the PCS compute nodes: PCS agent and Slurm 25.11 installed "
-                "(an AWS PCS sample AMI, or one built with the PCS installers)",
+                "PcsImage",
+                instance_types=[c.instance_type, c.login_instance_type],
+                vpc=self.fabric.vpc,
+                pcs=PcsSoftware(slurm_version=PCS_SAMPLE_SLURM_VERSION),
             )
             self.pcs_cluster = PcsCluster(
                 self,
                 "Pcs",
                 vpc=self.fabric.vpc,
                 vpc_subnets=self.fabric.compute_subnet,
-                machine_image=ec2.MachineImage.generic_linux({self.region: ami.value_as_string}),
+                machine_image=self.pcs_image.machine_image,
+                slurm_version=PCS_SAMPLE_SLURM_VERSION,
                 file_systems=[self.scratch, self.home],
                 accounting=PcsAccounting(),
             )
