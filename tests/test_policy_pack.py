@@ -28,14 +28,13 @@ from hpc_constructs.policy import RULES, HpcChecks, findings, pack
 from hpc_constructs.policy.rules import applicable
 from tests.harness import ROOT, TEST_ENV, assert_cfn_lint_clean, cfn_lint, make_app
 
-SAMPLE_STACKS = [
-    "AutonomousDriving",
-    "FinancialRisk",
-    "Genomics",
-    "MlTraining",
-    "MpiCluster",
-    "SlurmCluster",
-]
+#: Every sample stack's template as tests/test_stacks.py pins it (snapshot = synthesized
+#: template up to asset hashes): a sample stack added later is checked without a change here.
+SNAPSHOTS = ROOT / "tests" / "__snapshots__" / "test_stacks"
+SAMPLE_STACKS = sorted(
+    p.name.removeprefix("test_snapshot[").removesuffix("].json")
+    for p in SNAPSHOTS.glob("test_snapshot[[]*[]].json")
+)
 #: hpc7a.96xlarge has two EFA-capable network cards, 0 and 1 (instance catalog).
 EFA_TYPE = "hpc7a.96xlarge"
 GOOD_LAYOUT = ((0, 0, "interface"), (0, 1, "efa-only"), (1, 0, "efa-only"))
@@ -401,11 +400,15 @@ def result() -> Result:
 # --- the pack on the synthesized app --------------------------------------------------------
 
 
+def test_the_sample_stacks_are_found() -> None:
+    assert {"Genomics", "MlTraining", "MpiCluster", "SlurmCluster"} <= set(SAMPLE_STACKS)
+
+
 def test_every_rule_applies_to_some_sample_stack() -> None:
     """The sample stacks exercise every rule (none passes them by not applying)."""
     applied: set[str] = set()
     for stack in SAMPLE_STACKS:
-        path = ROOT / "tests" / "__snapshots__" / "test_stacks" / f"test_snapshot[{stack}].json"
+        path = SNAPSHOTS / f"test_snapshot[{stack}].json"
         resources = json.loads(path.read_text())["Resources"]
         applied |= {
             rule.rule_id
@@ -441,7 +444,7 @@ def test_sample_stack_passes(stack: str) -> None:
     """Every rule on each sample stack's template as tests/test_stacks.py pins it (its
     snapshot equals the synthesized template up to asset hashes): the rule code the pack runs,
     on the template it reads, without synthesizing the samples a second time."""
-    snapshot = ROOT / "tests" / "__snapshots__" / "test_stacks" / f"test_snapshot[{stack}].json"
+    snapshot = SNAPSHOTS / f"test_snapshot[{stack}].json"
     template = json.loads(snapshot.read_text())
     assert findings(template) == []
     applied = {
