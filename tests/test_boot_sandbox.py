@@ -21,9 +21,11 @@ import pytest
 from hpc_constructs.batch import BatchProps, batch_boot_plan, plan_batch
 from hpc_constructs.boot import BootPlan, MountStep, ScratchStep, TelemetryStep, node_setup_script
 from hpc_constructs.boot import user_data_script as make_user_data
+from hpc_constructs.boot.plan import ImageFacts
 from hpc_constructs.catalog import InstanceCatalog
 from hpc_constructs.errors import Validator
 from hpc_constructs.fleet import FleetProps, ScratchVolume, fleet_boot_plan, plan_fleet
+from hpc_constructs.image import ImageProps, Installer, PcsSoftware, plan_image
 from hpc_constructs.slurm._pcs_plan import NodeGroupFacts, pcs_boot_plan, plan_node_group
 from tests.sandbox.harness import Boot, Call, SandboxNode, namespaces_unavailable
 
@@ -50,18 +52,31 @@ PLANS: dict[str, tuple[str, str, tuple[MountStep, ...], ScratchStep | None, str 
 }
 
 
-def boot_plan(name: str, *, gate: bool = True) -> BootPlan:
-    """The boot plan of ``PLANS[name]`` (one cache entry per name and gate however called)."""
-    return _boot_plan(name, gate)
+def boot_plan(name: str, *, gate: bool = True, golden: bool = False) -> BootPlan:
+    """The boot plan of ``PLANS[name]`` (one cache entry per name, gate and image however
+    called); ``golden``: the nodes run an HpcImage (it installs nothing at boot)."""
+    return _boot_plan(name, gate, golden)
+
+
+def golden_facts(launcher: str, instance_type: str) -> ImageFacts:
+    """What an HpcImage for these nodes claims to hold (its plan's facts)."""
+    base = "ecs-optimized" if launcher == "batch" else None
+    pcs = PcsSoftware("25.11", slurm_installer=Installer("25.11.0-1", "0" * 64))
+    props = ImageProps((instance_type,), base=base, pcs=pcs if launcher == "pcs" else None)
+    v = Validator("Sandbox/Image")
+    plan = plan_image(v, props, "Sandbox/Image")
+    assert plan is not None, v.problems
+    return plan.facts
 
 
 @functools.cache
-def _boot_plan(name: str, gate: bool) -> BootPlan:
+def _boot_plan(name: str, gate: bool, golden: bool = False) -> BootPlan:
     """The plan the construct builds, from its own plan functions on plain values (the
     constructs render ``user_data_script`` of exactly these plans). Cached, and first built
     on the main thread (``cache_key``): the plan functions reach the jsii runtime, which
     must not be called from the scenario threads."""
     launcher, instance_type, mounts, scratch, _ = PLANS[name]
+    image = golden_facts(launcher, instance_type) if golden else None
     v = Validator(f"Sandbox/{name}")
     spec = InstanceCatalog.get(instance_type)
     telemetry = TelemetryStep(
@@ -70,16 +85,16 @@ def _boot_plan(name: str, gate: bool) -> BootPlan:
     if launcher == "fleet":
         volume = ScratchVolume(500, mount_point=scratch.mount_point) if scratch else None
         fleet = plan_fleet(v, FleetProps((instance_type,), max_nodes=2, scratch_volume=volume,
-                                         health_gate=gate))  # fmt: skip
+                                         health_gate=gate, image=image))  # fmt: skip
         assert fleet is not None, v.problems
         return fleet_boot_plan(fleet, spec, mounts, telemetry)
     if launcher == "batch":
         batch = plan_batch(v, BatchProps(instance_type=instance_type, max_nodes=2,
-                                         health_gate=gate))  # fmt: skip
+                                         health_gate=gate, image=image))  # fmt: skip
         assert batch is not None, v.problems
         return batch_boot_plan(batch, mounts, telemetry)
     group = plan_node_group(v, NodeGroupFacts(), name="sandbox", instance_types=[instance_type],
-                            min_nodes=0, max_nodes=2, health_gate=gate)  # fmt: skip
+                            min_nodes=0, max_nodes=2, health_gate=gate, image=image)  # fmt: skip
     assert group is not None, v.problems
     slurm = TelemetryStep(telemetry.log_group, telemetry.node_group, efa=telemetry.efa, slurm=True)
     return pcs_boot_plan(group, mounts, slurm)
@@ -164,7 +179,9 @@ def check_telemetry(node: SandboxNode, boot: Boot, metric: str) -> None:
     assert plan is not None
     assert plan.telemetry is not None
     assert f"{metric} NodeGroup={plan.telemetry.node_group}" in boot_metrics(node)
-    if "telemetry: the CloudWatch agent could not be installed" in boot.log:
+    if "telemetry: the CloudWatch agent could not be installed" in boot.log or (
+        "the CloudWatch agent is not on the golden image" in boot.log
+    ):
         return  # dnf unreachable: the outcome metric is all there is (the aws CLI sends it)
     running = node.file("/sim/boot/agent")
     assert running.exists(), boot.log
@@ -316,10 +333,44 @@ def lustre_module_fails(name: str, workdir: Path) -> None:
     assert boot.mount_attempts("/fsx") == 0
 
 
+def golden_lifecycle(name: str, workdir: Path) -> None:
+    """On an HpcImage: ready through first boot, reboot and stop/start without installing or
+    downloading anything, even with dnf and the EFA download unreachable."""
+    plan = boot_plan(name, golden=True)
+    assert plan.image is not None
+    node = make_node(name, workdir, plan=plan, knobs={"dnf": "fail", "efa_download": "fail"})
+    for boot in (node.first_boot(), node.reboot(), node.stop_start()):
+        check_ready(node, boot)
+        assert not boot.node_calls("dnf"), boot.log
+        assert not boot.node_calls("efa_installer.sh")
+        downloads = [
+            c for c in boot.node_calls("curl") if "169.254.169.254" not in " ".join(c.argv)
+        ]
+        assert not downloads, downloads
+        assert any(
+            s.startswith(f"hpc-constructs: image {plan.image.name}: image=") for s in boot.steps
+        )
+
+
+def golden_image_incomplete(name: str, workdir: Path) -> None:
+    """An AMI that is not what the launcher was told (no manifest, no EFA software, no Lustre
+    client): the node is gated out at once; nothing is installed in its place."""
+    plan = boot_plan(name, golden=True)
+    node = make_node(name, workdir, plan=plan, golden_image_complete=False, image_has_efa=False)
+    boot = node.first_boot()
+    check_gated_out(node, boot, "image: /etc/hpc-constructs/image-versions is missing")
+    assert not boot.node_calls("dnf")
+    # the manifest is there but the image lacks the EFA software
+    node2 = make_node(name, workdir / "2", plan=plan, image_has_efa=False)
+    check_gated_out(node2, node2.first_boot(), "lacks the EFA software")
+
+
 def dnf_unreachable(name: str, workdir: Path) -> None:
     node = make_node(name, workdir, knobs={"dnf": "fail"})
     boot = node.first_boot()
-    check_gated_out(node, boot, "Lustre client: mount.lustre is missing; dnf install -y lustre-client failed")
+    check_gated_out(
+        node, boot, "Lustre client: mount.lustre is missing; dnf install -y lustre-client failed"
+    )
     installs = [c.argv[-1] for c in boot.node_calls("dnf")]
     assert installs.count("lustre-client") == 5
     # no agent is no reason to take the node out of service: three attempts, then on
@@ -446,6 +497,8 @@ SCENARIOS: dict[str, tuple[Callable[[str, Path], None], tuple[str, ...]]] = {
     "provider-missing": (provider_missing, ("fleet-c5n",)),
     "udev-assembles": (udev_assembles, ("fleet-hpc6id",)),
     "gate-off": (gate_off, ("fleet-c5n",)),
+    "golden-lifecycle": (golden_lifecycle, ("fleet-hpc6id", "batch-p4d", "pcs-hpc6id")),
+    "golden-image-incomplete": (golden_image_incomplete, ("fleet-c5n",)),
     "describe-retried": (describe_retried, ("fleet-c5n",)),
 }
 #: Scenarios that show a known bug in the generated scripts (see the test's reason).
@@ -472,8 +525,8 @@ def cache_key(scenario: str, plan: str, sources: str) -> str:
     """A passed scenario is not run again while the generated scripts, the scenario and the
     harness stay the same (HPC_SANDBOX_NO_CACHE=1 or --cache-clear runs them all)."""
     digest = hashlib.sha256(f"{scenario}\0{plan}\0{sources}".encode())
-    for gate in (True, False):
-        p = boot_plan(plan, gate=gate)
+    for gate, golden in ((True, False), (False, False), (True, True)):
+        p = boot_plan(plan, gate=gate, golden=golden)
         digest.update(repr(p).encode() + node_setup_script(p).encode())
         digest.update("\n".join(make_user_data(p, USER_COMMANDS)).encode())
     return f"hpc-constructs/boot-sandbox/{digest.hexdigest()}"

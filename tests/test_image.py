@@ -93,6 +93,19 @@ class Scenario:
             slurm_version="25.05",
         )
         self.group = cluster.add_node_group("Arm", instance_types=["c7gn.16xlarge"], max_nodes=2)
+        # An isolated fabric: the image builds in the NAT'd VPC, the nodes boot it offline.
+        isolated = NetworkFabric(
+            stack, "Isolated", compute_availability_zone="us-east-2b", internet_access=False
+        )
+        self.isolated_fleet = EfaComputeFleet(
+            stack,
+            "IsolatedFleet",
+            vpc=isolated.vpc,
+            vpc_subnets=isolated.compute_subnet,
+            instance_types=["hpc7a.96xlarge"],
+            max_nodes=2,
+            machine_image=self.cpu.machine_image,
+        )
         self.synth: Synthesized = synthesize(app)
         self.template = self.synth.template_dict(STACK)
 
@@ -240,6 +253,22 @@ def test_launchers_on_the_image_install_nothing_at_boot(scenario: Scenario) -> N
     assert "ImageId" in lt
     image_key = next(k for k in scenario.of_type("AWS::ImageBuilder::Image") if k.startswith("Cpu"))
     assert {"Fn::GetAtt": [image_key, "ImageId"]} in _values(scenario.template, "ImageId")
+
+
+def test_isolated_fabric_boots_the_image_built_in_another_vpc(scenario: Scenario) -> None:
+    (plan,) = scenario.isolated_fleet.boot_plans.values()
+    text = _setup_text(plan)
+    assert "dnf" not in text
+    assert "efa-installer.amazonaws.com" not in text
+
+
+def test_fails_when_the_build_has_no_route_out() -> None:
+    def build(stack: cdk.Stack, fabric: NetworkFabric) -> None:
+        isolated = NetworkFabric(stack, "Isolated", compute_availability_zone="us-east-2b",
+                                 internet_access=False)  # fmt: skip
+        HpcImage(stack, "Image", instance_types=["c5n.18xlarge"], vpc=isolated.vpc)
+
+    assert "NAT gateway" in _launcher_problem(build)
 
 
 def _values(node: Any, key: str) -> list[Any]:

@@ -116,7 +116,8 @@ export GNUPGHOME=@WORK@/gnupg
 rm -rf "$GNUPGHOME"
 mkdir -m 0700 "$GNUPGHOME"
 gpg --batch --quiet --import aws-efa-installer.key
-fingerprint=$(gpg --batch --with-colons --fingerprint | awk -F: '$1 == "fpr" {print $10; exit}')
+# awk reads all of gpg's output (an early exit could fail the pipe under pipefail).
+fingerprint=$(gpg --batch --with-colons --fingerprint | awk -F: '$1 == "fpr" && !n++ {print $10}')
 [ "$fingerprint" = @FINGERPRINT@ ] \\
   || die "EFA installer: the key's fingerprint is $fingerprint, not @FINGERPRINT@ (EC2 User Guide): not installing"
 gpg --batch --verify "$tarball.sig" "$tarball" \\
@@ -128,7 +129,7 @@ tar -xzf "$tarball"
 (cd aws-efa-installer && ./efa_installer.sh -y) || die "EFA installer: efa_installer.sh failed"
 [ -x /opt/amazon/efa/bin/fi_info ] || die "EFA installer: finished but fi_info is missing"
 record efa-installer "$version"
-record libfabric "$(/opt/amazon/efa/bin/fi_info --version | awk '/libfabric:/ {print $2; exit}')"
+record libfabric "$(/opt/amazon/efa/bin/fi_info --version | awk '/libfabric:/ && !n++ {print $2}')"
 record openmpi "$(rpm -qa 'openmpi*-aws' | sort | tr '\\n' ' ' | sed 's/ $//')"
 """
 

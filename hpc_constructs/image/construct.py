@@ -165,11 +165,13 @@ class HpcImage(Construct):
             regions=tuple(regions),
         )
         v.in_range("root_volume_size_gib", root_volume_size_gib, 8, 16384, unit="GiB")
-        plan = v.checked(plan_image(v, props, v.path))
+        plan = plan_image(v, props, v.path)
+        build_subnet = _build_subnet(v, vpc, subnet_selection)
+        plan = v.checked(plan)
         super().__init__(scope, id)
         self.plan = plan
         self.components = components_of_plan = _checked_components(v, plan)
-        self._render_build_infrastructure(vpc, subnet_selection, plan)
+        self._render_build_infrastructure(vpc, build_subnet, plan)
         parent = self._parent_image(base, plan)
         recipe = self._render_recipe(parent, components_of_plan, components, root_volume_size_gib)
         self._render_distribution(plan, encryption_key)
@@ -196,9 +198,7 @@ class HpcImage(Construct):
 
     # --- rendering --------------------------------------------------------------------------
 
-    def _render_build_infrastructure(
-        self, vpc: ec2.IVpc, selection: ec2.SubnetSelection | None, plan: ImagePlan
-    ) -> None:
+    def _render_build_infrastructure(self, vpc: ec2.IVpc, subnet_id: str, plan: ImagePlan) -> None:
         self.role = iam.Role(
             self,
             "BuildRole",
@@ -228,17 +228,13 @@ class HpcImage(Construct):
             description=f"Image Builder instances of {self.node.path}: outbound only (downloads)",
             allow_all_outbound=True,
         )
-        subnets = select_subnets(
-            vpc, selection or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-        )
-        subnet_ids = subnets.subnet_ids
         self.infrastructure = imagebuilder.CfnInfrastructureConfiguration(
             self,
             "Infrastructure",
             name=self._name("infra"),
             instance_profile_name=self.instance_profile.instance_profile_name,
             instance_types=list(plan.build_instance_types),
-            subnet_id=subnet_ids[0],
+            subnet_id=subnet_id,
             security_group_ids=[self.security_group.security_group_id],
             terminate_instance_on_failure=True,
             instance_metadata_options=imagebuilder.CfnInfrastructureConfiguration.InstanceMetadataOptionsProperty(
@@ -407,6 +403,28 @@ class HpcImage(Construct):
 
     def _versions_text(self) -> str:
         return ", ".join(f"{name} {version}" for name, version in self.plan.versions)
+
+
+def _build_subnet(v: Validator, vpc: ec2.IVpc, selection: ec2.SubnetSelection | None) -> str:
+    """The build instances' subnet: the first of ``selection`` (default: the VPC's private
+    subnets with egress). The build downloads the EFA installer from efa-installer.amazonaws.com
+    (not an AWS service endpoint), so it needs a route to the internet, through a NAT gateway;
+    an isolated fabric builds its image in another VPC or subnet."""
+    chosen = selection or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+    try:
+        subnet_ids = select_subnets(vpc, chosen).subnet_ids
+    except RuntimeError:  # jsii: "There are no 'Private' subnet groups in this VPC"
+        subnet_ids = []
+    if not subnet_ids:
+        v.add(
+            "subnet_selection" if selection else "vpc",
+            "no subnet" if selection else vpc.node.path,
+            "a subnet with a route to the internet through a NAT gateway for the build "
+            "instances (they download the EFA installer and packages): for an isolated fabric, "
+            "pass vpc= a build VPC with a NAT gateway (the nodes then boot the image offline)",
+        )
+        return ""
+    return subnet_ids[0]
 
 
 def _checked_components(v: Validator, plan: ImagePlan) -> tuple[Component, ...]:

@@ -304,6 +304,8 @@ class SandboxNode:
     scratch_alias: str = "as-mapped"  # as-mapped | xvd | none
     image_has_efa: bool | None = None
     image_owns_instance_store: str | None = None
+    #: For a plan on a golden image (``plan.image``): the image has everything it claims.
+    golden_image_complete: bool = True
     asg_state: str = "Pending:Wait"
     knobs: dict[str, str] = field(default_factory=dict)
     stat_paths: Sequence[str] = ()
@@ -370,6 +372,20 @@ class SandboxNode:
         (root / "etc/hostname").write_text("ip-10-0-0-10.ec2.internal\n")
         (root / "sim/state/asg").write_text(f"hpc-fleet-asg {self.asg_state}\n")
         (root / "sim/calls.log").write_text("")
+        image = self.plan.image if self.plan else None
+        if image is not None and self.golden_image_complete:
+            # What an HpcImage bakes in: the clients, the agent and the version manifest.
+            sbin = root / ".usr-local/sbin"  # the node's /usr/local (enter.sh)
+            sbin.mkdir(parents=True, exist_ok=True)
+            for helper in ("mount.lustre", "mount.efs"):
+                (sbin / helper).write_text('#!/bin/bash\necho "sandbox: use mount" >&2\nexit 1\n')
+                (sbin / helper).chmod(0o755)
+            agent = root / "opt/aws/amazon-cloudwatch-agent/bin"
+            agent.mkdir(parents=True)
+            shutil.copy(SHIMS_SOURCE / "libexec/amazon-cloudwatch-agent-ctl", agent)
+            manifest = root / "etc/hpc-constructs/image-versions"
+            manifest.parent.mkdir(parents=True)
+            manifest.write_text(f"image={image.name}\nefa-installer=1.50.0\nkernel=6.1.0\n")
         if self.image_has_efa:
             efa_bin = root / "opt/amazon/efa/bin"
             efa_bin.mkdir(parents=True)
