@@ -32,6 +32,7 @@ from tests.harness import ROOT, user_cache
 sys.path.insert(0, str(ROOT / "scripts"))
 import build_readme
 import docs_site
+import griffe_rest_roles
 
 CACHE = user_cache("docs-site")
 TOOLS = (
@@ -46,10 +47,11 @@ TOOLS = (
 )
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 ANCHOR = re.compile(r'id="(hpc_constructs[\w.]*)"')
+ROLES = griffe_rest_roles
 
 
 def _inputs() -> list[Path]:
-    files = [ROOT / "mkdocs.yml", Path(build_readme.__file__), Path(docs_site.__file__)]
+    files = [ROOT / "mkdocs.yml", *(Path(m.__file__) for m in (build_readme, docs_site, ROLES))]
     files += sorted(p for p in (ROOT / "docs").rglob("*") if p.is_file())
     files += sorted((ROOT / "hpc_constructs").rglob("*.py"))
     return files
@@ -102,6 +104,9 @@ def _build_site() -> dict[str, Any]:
             facts["api_ids"] = sorted(
                 {i for p in site.glob("api/*.html") for i in ANCHOR.findall(p.read_text())}
             )
+            facts["api_rest_roles"] = {
+                p.name: griffe_rest_roles.ROLE.findall(_text(p)) for p in site.glob("api/*.html")
+            }
             facts["api_parameter_tables"] = {
                 p.name: p.read_text().count(">Parameters:<") for p in site.glob("api/*.html")
             }
@@ -129,6 +134,7 @@ def built() -> dict[str, Any]:
     return facts
 
 
+@pytest.mark.slow  # on a new input, the build takes seconds (tens on a busy machine)
 def test_the_site_builds_strict(built: dict[str, Any]) -> None:
     assert built["returncode"] == 0, built["output"][-4000:]
     assert "WARNING" not in built["output"]
@@ -167,6 +173,15 @@ def test_sphinx_style_params_render_as_parameter_tables(built: dict[str, Any]) -
     tables = built["api_parameter_tables"]
     for page in ("network.html", "fleet.html", "lustre.html", "grid.html", "slurm.html"):
         assert tables[page] > 0, page
+
+
+def test_docstring_rest_roles_render_as_code(built: dict[str, Any]) -> None:
+    assert not {page: roles for page, roles in built["api_rest_roles"].items() if roles}
+
+
+def test_rest_roles_become_code_spans() -> None:
+    text = ":class:`~hpc_constructs.network.plan.NewVpcPlan` from :mod:`.plan`, :py:func:`a.b`"
+    assert griffe_rest_roles.plain(text) == "`NewVpcPlan` from `.plan`, `a.b`"
 
 
 def test_the_reference_page_lists_every_warning_id_and_acknowledged_rule(
