@@ -292,6 +292,16 @@ def test_readme_links_point_into_docs() -> None:
     )
 
 
+def test_readme_links_reach_files_in_the_repository() -> None:
+    """README.md is not a site page: its relative links are checked here (the site's own
+    links and anchors are checked by the strict build)."""
+    readme = (ROOT / "README.md").read_text()
+    targets = {m.group(1).split("#", 1)[0] for m in re.finditer(r"\]\(([^)\s]+)\)", readme)}
+    relative = {t for t in targets if t and not re.match(r"[a-z][a-z0-9+.-]*:", t)}
+    assert relative, "README.md links to the pages under docs/"
+    assert not [t for t in sorted(relative) if not (ROOT / t).is_file()]
+
+
 def test_use_it_section_is_found_under_its_fixed_heading() -> None:
     assert build_readme.use_it_section().startswith(build_readme.USE_IT + "\n")
     readme = (ROOT / "README.md").read_text()
