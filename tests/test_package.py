@@ -18,7 +18,6 @@ app never sees). Only a run whose commands all succeeded is stored; a failure ru
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import hashlib
 import importlib.metadata
@@ -33,6 +32,7 @@ import tempfile
 import time
 import tomllib
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -224,13 +224,20 @@ def _build(out: Path) -> Built:
 
 
 @pytest.fixture(scope="module")
-def built() -> tuple[Built, Path]:
+def built() -> Iterator[tuple[Built, Path]]:
     """The build result and the directory holding its wheel (both cached by content)."""
     entry = CACHE / f"build-{build_key()}"
     if (entry / "result.json").exists():
-        return Built(**json.loads((entry / "result.json").read_text())), entry
+        yield Built(**json.loads((entry / "result.json").read_text())), entry
+        return
     out = Path(tempfile.mkdtemp(prefix="hpc-package-build-"))
-    atexit.register(shutil.rmtree, out, True)
+    try:
+        yield _built_into(out, entry), out
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _built_into(out: Path, entry: Path) -> Built:
     result = _build(out)
     if result.returncode == 0 and result.twine == 0 and not result.left_in_checkout:
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -241,7 +248,7 @@ def built() -> tuple[Built, Path]:
             os.replace(partial, entry)  # whole or not at all: other workers read the same entry
         except OSError:  # another checkout stored the same entry first
             shutil.rmtree(partial, ignore_errors=True)
-    return result, out
+    return result
 
 
 def test_the_build_makes_one_wheel_and_one_sdist_and_leaves_the_checkout_as_it_was(
