@@ -10,6 +10,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from hpc_constructs.catalog import InstanceCatalog
 from hpc_constructs.portfolio import (
     BlueprintPortfolio,
     BlueprintProduct,
@@ -17,7 +18,7 @@ from hpc_constructs.portfolio import (
     MpiClusterVersion,
     compatible_instance_types,
 )
-from stacks.config import bounded, ec2_type
+from stacks.config import bounded
 from stacks.operations import OPERATIONS_CONFIG_PROPS, OperationsConfig, add_operations, budget_usd
 
 
@@ -29,10 +30,11 @@ class HpcPortfolioConfig(OperationsConfig):
     monthly_budget_usd: int = budget_usd(100)
 
     #: One MPI cluster version per EFA layout: each offers the types of its family that share
-    #: this type's layout and are offered in the region.
-    hpc7a_type: str = ec2_type("hpc7a.96xlarge")
-    c5n_type: str = ec2_type("c5n.18xlarge")
-    p5_type: str = ec2_type("p5.48xlarge")
+    #: this type's layout and are offered in the region (a version whose type the region does
+    #: not offer is left out, so the portfolio follows -c hpc-constructs:region).
+    hpc7a_type: str = "hpc7a.96xlarge"
+    c5n_type: str = "c5n.18xlarge"
+    p5_type: str = "p5.48xlarge"
     #: The largest NodeCount a researcher may pick (CPU versions; the GPU version offers 4).
     max_nodes: int = bounded(16, 1)
     #: The largest Lustre capacity offered (GiB).
@@ -47,7 +49,10 @@ class HpcPortfolioStack(cdk.Stack):
 
     CONFIG_PROPS: ClassVar[dict[str, str]] = {
         **OPERATIONS_CONFIG_PROPS,
-        "Portfolio/max_nodes": "max_nodes",
+        "Portfolio/MPI cluster/versions[0]/instance_types": "hpc7a_type",
+        "Portfolio/MPI cluster/versions[1]/instance_types": "c5n_type",
+        "Portfolio/MPI cluster/versions[2]/instance_types": "p5_type",
+        "Portfolio/MPI cluster/versions[0]/max_nodes": "max_nodes",
     }
 
     def __init__(
@@ -88,9 +93,13 @@ class HpcPortfolioStack(cdk.Stack):
                 owner="HPC platform team",
                 description="EFA cluster with Lustre scratch in its own network fabric",
                 versions=[
-                    self._cluster_version("hpc7a", c.hpc7a_type, c.max_nodes),
-                    self._cluster_version("c5n", c.c5n_type, c.max_nodes),
-                    self._cluster_version("p5", c.p5_type, min(c.max_nodes, 4), default=1),
+                    version
+                    for version in (
+                        self._cluster_version("hpc7a", c.hpc7a_type, c.max_nodes),
+                        self._cluster_version("c5n", c.c5n_type, c.max_nodes),
+                        self._cluster_version("p5", c.p5_type, min(c.max_nodes, 4), default=1),
+                    )
+                    if version is not None
                 ],
             )
         )
@@ -108,10 +117,16 @@ class HpcPortfolioStack(cdk.Stack):
 
     def _cluster_version(
         self, name: str, instance_type: str, max_nodes: int, default: int = 2
-    ) -> MpiClusterVersion:
+    ) -> MpiClusterVersion | None:
+        """The version of ``instance_type``'s layout; None when the region offers none of
+        its types (an unknown type is the plan's error, naming the -c key)."""
+        known = InstanceCatalog.find(instance_type) is not None
+        types = compatible_instance_types(instance_type, region=self.region) if known else ()
+        if known and not types:
+            return None
         return MpiClusterVersion(
             name,
-            instance_types=compatible_instance_types(instance_type, region=self.region),
+            instance_types=types or (instance_type,),
             max_nodes=max_nodes,
             default_nodes=min(default, max_nodes),
             max_lustre_capacity_gib=self.config.max_lustre_capacity_gib,

@@ -10,8 +10,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from hpc_constructs.errors import nag_text
+from hpc_constructs.ingest.bucket import allow_log_delivery
 from hpc_constructs.portfolio import launch_role as lr
 
+_LOG_PREFIX = "asset-bucket/"
 _CALLED_VIA_CLOUDFORMATION: dict[str, dict[str, object]] = {
     "ForAnyValue:StringEquals": {"aws:CalledVia": ["cloudformation.amazonaws.com"]}
 }
@@ -45,7 +47,7 @@ def create_asset_bucket(scope: Construct) -> s3.Bucket:
             "it to itself or to another bucket would only move the finding.",
         )
     )
-    return s3.Bucket(
+    bucket = s3.Bucket(
         scope,
         "AssetBucket",
         bucket_name=asset_bucket_name(stack.account, stack.region, scope.node.addr),
@@ -54,10 +56,17 @@ def create_asset_bucket(scope: Construct) -> s3.Bucket:
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         versioned=True,
-        server_access_logs_bucket=logs,
-        server_access_logs_prefix="asset-bucket/",
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
+    # Logging on the L1, delivery by bucket policy (as the landing bucket does): given
+    # server_access_logs_bucket, the L2 would pick ACL or policy delivery by feature flag.
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=logs.bucket_name, log_file_prefix=_LOG_PREFIX
+    )
+    allow_log_delivery(logs, bucket, _LOG_PREFIX)
+    return bucket
 
 
 @dataclass(frozen=True)
