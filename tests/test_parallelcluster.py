@@ -22,6 +22,7 @@ from hpc_constructs import (
     CustomActions,
     DirectoryService,
     FleetCapacity,
+    HpcImage,
     HpcValidationError,
     LoginNodePool,
     LustreScratch,
@@ -250,7 +251,74 @@ def synth() -> Synthesized:
     app = make_app()
     _sample(app)
     _scenario(app)
+    _golden(app)
     return synthesize(app)
+
+
+#: A ParallelCluster AMI id of the right shape (the base a ParallelCluster HpcImage starts from).
+PC_BASE_AMI = "ami-0123456789abcdef0"
+
+
+def _golden(app: cdk.App) -> None:
+    """A cluster whose nodes run HpcImages built on a ParallelCluster AMI: one for the cluster,
+    one for its GPU queue."""
+    stack = cdk.Stack(app, "Golden", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    base = ec2.MachineImage.generic_linux({"us-east-2": PC_BASE_AMI})
+    cpu = HpcImage(stack, "CpuImage", instance_types=["hpc7a.96xlarge"], vpc=fabric.vpc, base=base)
+    gpu = HpcImage(stack, "GpuImage", instance_types=["p5.48xlarge"], vpc=fabric.vpc, base=base)
+    ParallelCluster(
+        stack,
+        "Cluster",
+        vpc=fabric.vpc,
+        head_node_vpc_subnets=fabric.compute_subnet,
+        vpc_subnets=fabric.compute_subnet,
+        custom_ami=cpu.machine_image,
+        queues=[
+            SlurmQueue(name="cpu", compute_resources=[_cpu()]),
+            SlurmQueue(
+                name="gpu",
+                custom_ami=gpu.machine_image,
+                compute_resources=[
+                    SlurmComputeResource(name="p5", instance_types=["p5.48xlarge"], max_nodes=2)
+                ],
+            ),
+        ],
+    )
+
+
+def test_custom_amis_are_the_images_hpcimage_built(synth: Synthesized) -> None:
+    template = synth.template_dict("Golden")
+    config = _config(synth, "Golden")
+    images = {
+        k for k, r in template["Resources"].items() if r["Type"] == "AWS::ImageBuilder::Image"
+    }
+    cluster_ami = json.dumps(config["Image"]["CustomAmi"])
+    gpu_ami = json.dumps(config["Scheduling"]["SlurmQueues"][1]["Image"]["CustomAmi"])
+    assert any(k in cluster_ami and k.startswith("CpuImage") for k in images), cluster_ami
+    assert any(k in gpu_ami and k.startswith("GpuImage") for k in images), gpu_ami
+    assert "Image" not in config["Scheduling"]["SlurmQueues"][0]  # the cluster's AMI
+    recipe = next(
+        r for r in template["Resources"].values() if r["Type"] == "AWS::ImageBuilder::ImageRecipe"
+    )
+    assert recipe["Properties"]["ParentImage"] == PC_BASE_AMI
+
+
+def test_fails_with_an_hpcimage_not_built_on_a_parallelcluster_ami() -> None:
+    app = make_app()
+    stack = cdk.Stack(app, "NotPc", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    image = HpcImage(stack, "Image", instance_types=["hpc7a.96xlarge"], vpc=fabric.vpc)
+    with pytest.raises(HpcValidationError, match="base is a ParallelCluster AMI"):
+        ParallelCluster(
+            stack,
+            "Cluster",
+            vpc=fabric.vpc,
+            head_node_vpc_subnets=fabric.compute_subnet,
+            vpc_subnets=fabric.compute_subnet,
+            custom_ami=image.machine_image,
+            queues=[SlurmQueue(name="cpu", compute_resources=[_cpu()])],
+        )
 
 
 def _custom_resource(template: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +346,7 @@ _FAKE_IDS = {
     "AWS::RDS::DBCluster": "accounting.cluster-abc.us-east-2.rds.amazonaws.com",
     "AWS::SecretsManager::Secret": "arn:aws:secretsmanager:us-east-2:123456789012:secret:db-AbCdEf",
     "AWS::IAM::ManagedPolicy": "arn:aws:iam::123456789012:policy/custom-action-scripts",
+    "AWS::ImageBuilder::Image": "ami-0fedcba9876543210",
 }
 
 
@@ -308,7 +377,11 @@ def test_configurations_pass_parallelcluster_schema(
     synth: Synthesized, pcluster_python: Path, tmp_path: Path
 ) -> None:
     paths = []
-    for stack, node in (("Slurm", "Slurm/ParallelCluster"), ("Scenario", "Scenario/Cluster")):
+    for stack, node in (
+        ("Slurm", "Slurm/ParallelCluster"),
+        ("Scenario", "Scenario/Cluster"),
+        ("Golden", "Golden/Cluster"),
+    ):
         cluster = synth.app.node.find_child(stack).node.find_child(node.split("/")[1])
         assert isinstance(cluster, ParallelCluster)
         config = _with_fake_ids(cluster.resolved_configuration(), synth.template_dict(stack))

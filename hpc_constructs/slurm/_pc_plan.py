@@ -126,6 +126,9 @@ class SlurmQueue:
     :param custom_slurm_settings: ``PartitionName`` settings (``CustomSlurmSettings``), except
         those ParallelCluster manages (Nodes, PartitionName, ResumeTimeout, State,
         SuspendTime, OverSubscribe). Default: - none.
+    :param custom_ami: the queue's ``Image.CustomAmi``: an AMI built from a ParallelCluster AMI
+        (e.g. ``HpcImage(base=<the ParallelCluster AMI>).machine_image``). Default: - the
+        cluster's ``custom_ami``, else ParallelCluster's official AMI for ``os``.
     """
 
     name: str
@@ -134,6 +137,7 @@ class SlurmQueue:
     job_exclusive_allocation: bool | None = None
     custom_actions: CustomActions | None = None
     custom_slurm_settings: Mapping[str, Any] | None = None
+    custom_ami: ec2.IMachineImage | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ YAML for the ``pcluster`` CLI."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ class NodeSettings:
     database: Mapping[str, str] | None = None
     directory_service: DirectoryService | None = None
     login_pools: tuple[Mapping[str, Any], ...] = ()
+    #: ``Image.CustomAmi`` of the cluster and per queue name (AMI ids; tokens are fine).
+    custom_ami: str | None = None
+    queue_amis: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def placement_config(res: ResourcePlan) -> dict[str, Any] | None:
@@ -99,6 +103,8 @@ def queue_config(queue: QueuePlan, nodes: NodeSettings) -> dict[str, Any]:
         "AdditionalSecurityGroups": list(nodes.queue_security_groups),
     }
     out["ComputeResources"] = [compute_resource_config(r) for r in queue.resources]
+    if queue.name in nodes.queue_amis:
+        out["Image"] = {"CustomAmi": nodes.queue_amis[queue.name]}
     # InstanceRole excludes S3Access and AdditionalIamPolicies (QueueIamSchema): the role
     # carries every permission, including reading the custom-action script.
     out["Iam"] = {"InstanceRole": nodes.compute_role_arn}
@@ -151,7 +157,7 @@ def cluster_config(
     config: dict[str, Any] = {
         "Region": nodes.region,
         "Imds": {"ImdsSupport": "v2.0"},
-        "Image": {"Os": plan.os},
+        "Image": {"Os": plan.os, **({"CustomAmi": nodes.custom_ami} if nodes.custom_ami else {})},
         "HeadNode": head_node_config(plan, nodes),
         "Scheduling": {
             "Scheduler": "slurm",

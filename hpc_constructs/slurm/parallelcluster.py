@@ -21,6 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from hpc_constructs.catalog import InstanceCatalog
 from hpc_constructs.compute import (
     check_offerings,
     check_private_subnets,
@@ -29,6 +30,8 @@ from hpc_constructs.compute import (
     select_subnets,
 )
 from hpc_constructs.errors import Validator, check_prop_types, nag_text, warn
+from hpc_constructs.image.construct import image_facts_of
+from hpc_constructs.image.plan import image_architecture_rule
 from hpc_constructs.nodes import (
     FileSystemInput,
     FileSystemsInput,
@@ -168,6 +171,10 @@ class ParallelCluster(NodeLauncher):
         (:class:`ParallelClusterMonitoring`: logs, retention, deletion policy, rotation,
         dashboard, alarms, detailed monitoring). Default: - logs kept 180 days and retained
         after the cluster, rotation, dashboard and alarms on, no detailed monitoring.
+    :param custom_ami: ``Image.CustomAmi`` of every node: an AMI built from a ParallelCluster
+        AMI (its cookbook configures the nodes), e.g. ``HpcImage(base=<the ParallelCluster AMI
+        of this version, as an ec2.IMachineImage>).machine_image``. Queues may set their own
+        (``SlurmQueue(custom_ami=)``). Default: - ParallelCluster's official AMI for ``os``.
     """
 
     @check_prop_types
@@ -198,8 +205,10 @@ class ParallelCluster(NodeLauncher):
         directory_service: DirectoryService | None = None,
         accounting_database: SlurmAccountingDatabase | None = None,
         monitoring: ParallelClusterMonitoring | None = None,
+        custom_ami: ec2.IMachineImage | None = None,
     ) -> None:
         v = Validator(node_launcher_path(scope, id))
+        check_custom_amis(v, custom_ami, queues)
         plan = plan_cluster(
             v, queues=queues, version=version, os=os, monitoring=monitoring,
             head_node_instance_type=head_node_instance_type,
@@ -239,6 +248,10 @@ class ParallelCluster(NodeLauncher):
             },
             "key_name": key_pair.key_pair_name if key_pair is not None else None,
             "ssm_access": ssm_access,
+            "custom_ami": custom_ami.get_image(self).image_id if custom_ami else None,
+            "queue_amis": {
+                q.name: q.custom_ami.get_image(self).image_id for q in queues if q.custom_ami
+            },
         }
         self._render_nodes(vpc, role, security_group)
         self._render_platform(vpc, platform, pool_subnets)
@@ -503,6 +516,35 @@ class ParallelCluster(NodeLauncher):
 
 
 # --- subnets, warnings, scripts and the compute role ------------------------------------------
+
+
+def check_custom_amis(
+    v: Validator, custom_ami: ec2.IMachineImage | None, queues: Sequence[SlurmQueue]
+) -> None:
+    """An ``HpcImage`` image for ParallelCluster must start from a ParallelCluster AMI (given
+    as its ``base``: the library's own bases lack ParallelCluster's cookbook) and suit the
+    queues' instance architecture."""
+    # The cluster's image serves the queues without their own.
+    images = [("custom_ami", custom_ami, [q for q in queues if q.custom_ami is None])]
+    images += [(f"queues[{q.name}].custom_ami", q.custom_ami, [q]) for q in queues]
+    for prop, image, served in images:
+        facts = image_facts_of(image)
+        if facts is None:
+            continue
+        v.require(
+            dict(facts.versions).get("base") == "custom",
+            prop,
+            facts.name,
+            "an HpcImage whose base is a ParallelCluster AMI (base=ec2.IMachineImage of the "
+            "ParallelCluster AMI for this version): ParallelCluster configures nodes with the "
+            "cookbook on its AMIs",
+        )
+        for queue in served:
+            for resource in queue.compute_resources:
+                for name in resource.instance_types:
+                    spec = InstanceCatalog.find(name)
+                    if spec is not None:
+                        image_architecture_rule(v, prop, facts, spec.architecture, spec.is_gpu)
 
 
 def _head_subnet(
