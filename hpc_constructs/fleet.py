@@ -606,28 +606,18 @@ class EfaComputeFleet(NodeLauncher):
         check_mount_points(v, "file_systems", shared)
         group_given, group_strategy, group_label = placement_group_facts(placement_group)
         props = FleetProps(
-            instance_types=tuple(instance_types),
-            max_nodes=max_nodes,
-            min_nodes=min_nodes,
+            instance_types=tuple(instance_types), max_nodes=max_nodes, min_nodes=min_nodes,
             desired_nodes=desired_nodes,
             capacity=capacity if capacity is not None else FleetCapacity.on_demand(),
-            efa=efa,
-            efa_interface_type=efa_interface_type,
-            placement=placement,
-            group_given=group_given,
-            group_strategy=group_strategy,
-            group_label=group_label,
-            image_given=machine_image is not None,
-            image=image_facts_of(machine_image),
-            root_volume_size_gib=root_volume_size_gib,
-            scratch_volume=scratch_volume,
-            security_group_given=security_group is not None,
-            allow_all_outbound=allow_all_outbound,
-            health_gate=health_gate,
-            health_gate_timeout_seconds=_seconds(health_gate_timeout),
+            efa=efa, efa_interface_type=efa_interface_type, placement=placement,
+            group_given=group_given, group_strategy=group_strategy, group_label=group_label,
+            image_given=machine_image is not None, image=image_facts_of(machine_image),
+            root_volume_size_gib=root_volume_size_gib, scratch_volume=scratch_volume,
+            security_group_given=security_group is not None, allow_all_outbound=allow_all_outbound,
+            health_gate=health_gate, health_gate_timeout_seconds=_seconds(health_gate_timeout),
             imds_hop_limit=imds_hop_limit,
             log_retention_days=log_retention if isinstance(log_retention, int) else None,
-        )
+        )  # fmt: skip
         facts = subnet_facts(selected) if selected is not None else None
         plan = v.checked(plan_fleet(v, props, region=stack_region(self), subnets=facts))
         selection = v.checked(selection)

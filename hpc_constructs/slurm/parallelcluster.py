@@ -248,10 +248,7 @@ class ParallelCluster(NodeLauncher):
             },
             "key_name": key_pair.key_pair_name if key_pair is not None else None,
             "ssm_access": ssm_access,
-            "custom_ami": custom_ami.get_image(self).image_id if custom_ami else None,
-            "queue_amis": {
-                q.name: q.custom_ami.get_image(self).image_id for q in queues if q.custom_ami
-            },
+            **_ami_ids(self, custom_ami, queues),
         }
         self._render_nodes(vpc, role, security_group)
         self._render_platform(vpc, platform, pool_subnets)
@@ -435,7 +432,7 @@ class ParallelCluster(NodeLauncher):
             ),
             compute_role_arn=self._node_role.role_arn,
             configured_scripts=tuple(CustomAction.from_asset(a) for a in self._scripts),
-            **self._settings,  # type: ignore[arg-type]
+            **self._settings,
             **self._platform_settings(),
         )
         return cluster_config(self.plan, nodes, self.file_systems)
@@ -516,6 +513,18 @@ class ParallelCluster(NodeLauncher):
 
 
 # --- subnets, warnings, scripts and the compute role ------------------------------------------
+
+
+def _ami_ids(
+    scope: Construct, custom_ami: ec2.IMachineImage | None, queues: Sequence[SlurmQueue]
+) -> dict[str, Any]:
+    """``Image.CustomAmi`` of the cluster and of the queues that set one (AMI ids)."""
+    return {
+        "custom_ami": custom_ami.get_image(scope).image_id if custom_ami else None,
+        "queue_amis": {
+            q.name: q.custom_ami.get_image(scope).image_id for q in queues if q.custom_ami
+        },
+    }
 
 
 def check_custom_amis(
