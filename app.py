@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from hpc_constructs import HpcValidationError  # noqa: E402
+from hpc_constructs.policy import HpcChecks  # noqa: E402
 from stacks import add_sample_stacks  # noqa: E402
 
 SUMMARY_KEY = "hpc-constructs:summary"
@@ -89,7 +90,8 @@ def main() -> int:
         print(f"Invalid configuration ({len(err.problems)} problems):\n{problems}", file=sys.stderr)
         return 1
     # cdk-nag 3.x plugs into CDK's policy validation: any finding fails synth with a report.
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # AwsSolutions, and the library's own HPC policy pack (HPC-* rules, docs/policy.md).
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HpcChecks(app))
     failed = False
     try:
         app.synth()

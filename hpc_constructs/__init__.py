@@ -37,6 +37,11 @@ _EXPORTS: dict[str, str] = {
     "EfaComputeFleet": "fleet",
     "ScratchVolume": "fleet",
     "HpcImage": "image",
+    "HpcChecks": "policy",
+    "BlueprintPortfolio": "portfolio",
+    "BlueprintProduct": "portfolio",
+    "LustreScratchVersion": "portfolio",
+    "MpiClusterVersion": "portfolio",
     "ImageBase": "image",
     "Installer": "image",
     "PcsSoftware": "image",
@@ -107,6 +112,8 @@ __all__ = [
     "BatchGrid",
     "BatchMultiNode",
     "BatchPlan",
+    "BlueprintPortfolio",
+    "BlueprintProduct",
     "CapacityKind",
     "CostAllocationTags",
     "CustomAction",
@@ -131,6 +138,7 @@ __all__ = [
     "GridShare",
     "HdfsNameNode",
     "HpcBudget",
+    "HpcChecks",
     "HpcDashboard",
     "HpcImage",
     "HpcValidationError",
@@ -149,6 +157,8 @@ __all__ = [
     "LustreReadCacheSizingMode",
     "LustreScratch",
     "LustreScratchBase",
+    "LustreScratchVersion",
+    "MpiClusterVersion",
     "NetworkCardSpec",
     "NetworkFabric",
     "NodeLauncher",
@@ -238,6 +248,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; kept in step with _EXPORTS
     from hpc_constructs.network import FabricEndpoint, NetworkFabric
     from hpc_constructs.nodes import NodeLauncher, SharedFileSystem
     from hpc_constructs.ops import AlarmThresholds, CostAllocationTags, HpcBudget, HpcDashboard
+    from hpc_constructs.policy import HpcChecks
+    from hpc_constructs.portfolio import (
+        BlueprintPortfolio,
+        BlueprintProduct,
+        LustreScratchVersion,
+        MpiClusterVersion,
+    )
     from hpc_constructs.shared_home import SharedHome, SharedHomeAccessPoint
     from hpc_constructs.slurm import (
         DEFAULT_PARALLELCLUSTER_VERSION,

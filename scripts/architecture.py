@@ -47,6 +47,8 @@ NODES: dict[str, str] = {
     "AWS::PCS::Cluster": "AWS PCS cluster",
     "AWS::PCS::ComputeNodeGroup": "PCS node group",
     "AWS::PCS::Queue": "PCS queue",
+    "AWS::ImageBuilder::Image": "Golden AMI (Image Builder)",
+    "AWS::ImageBuilder::ImagePipeline": "Image Builder pipeline",
 }
 #: Grouped into one node per stack: there are many and their edges add nothing.
 GROUPED = {"AWS::EC2::VPCEndpoint", "AWS::EC2::NatGateway"}

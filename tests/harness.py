@@ -30,6 +30,7 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
 from hpc_constructs.lint import lint_text
+from hpc_constructs.policy import HpcChecks
 from tests.pcluster_venv import user_cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,14 +94,15 @@ class Synthesized:
 
 
 def synthesize(app: cdk.App, *, nag: bool = True) -> Synthesized:
-    """Synthesize ``app`` once, with cdk-nag's AwsSolutions pack attached when ``nag``.
+    """Synthesize ``app`` once, with cdk-nag's AwsSolutions pack and the library's HPC policy
+    pack (``HpcChecks``) attached when ``nag``.
 
     cdk-nag 3 reports through CDK's policy-validation mechanism: any finding makes
     ``app.synth()`` raise after writing the templates and ``validation-report.json``. The
     findings are collected here so that tests can assert on them (``assert_nag_clean``).
     """
     if nag:
-        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), HpcChecks(app))
     outdir = Path(app.outdir)
     try:
         app.synth()
