@@ -332,7 +332,10 @@ def test_summary_reports_compute_lustre_and_validators(synth: Synthesized) -> No
     assert "vCPU ceiling 5,120 (Spot 4,096 + On-Demand 1,024); Spot share 80%" in text
     assert "Batch grid queue: 12 types in 4 families (g7.8xlarge" in text
     assert "Golden image: MpiCluster/Image: base amazon-linux-2023; efa-installer 1.50.0" in text
-    assert "Golden image: SlurmCluster/PcsImage: base amazon-linux-2023; efa-installer 1.50.0; pcs-agent 1.2.2-1; slurm 25.05.3-1" in text
+    assert (
+        "Golden image: SlurmCluster/PcsImage: base amazon-linux-2023; efa-installer 1.50.0; pcs-agent 1.2.2-1; slurm 25.05.3-1"
+        in text
+    )
     assert text.count("cdk-nag AwsSolutions: clean") == len(synth.stack_names())
 
     # The README shows this output; keep it true (template sizes differ slightly between the
