@@ -103,6 +103,9 @@ def composed() -> Composed:
         cdk.Acknowledgment(id="AwsSolutions-S1", reason="Test bucket; holds no data")
     )
     home = efs.FileSystem(stack, "Home", vpc=vpc, removal_policy=cdk.RemovalPolicy.DESTROY)
+    cdk.Validations.of(home).acknowledge(
+        cdk.Acknowledgment(id="HPC-STOR1", reason="Test app: deleted with its stack on purpose")
+    )
     scratch = LustreScratch(
         stack,
         "Scratch",

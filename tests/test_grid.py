@@ -140,6 +140,9 @@ class Scenario:
         self.home = efs.FileSystem(
             self.stack, "Home", vpc=vpc, encrypted=True, removal_policy=cdk.RemovalPolicy.DESTROY
         )
+        cdk.Validations.of(self.home).acknowledge(
+            cdk.Acknowledgment(id="HPC-STOR1", reason="Test app: deleted with its stack on purpose")
+        )
         self.gpu = BatchGrid(
             self.stack,
             "Sim",

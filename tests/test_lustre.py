@@ -137,6 +137,9 @@ def scenario() -> dict[str, Any]:
         efa_enabled=True,
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
+    cdk.Validations.of(efa).acknowledge(
+        cdk.Acknowledgment(id="HPC-STOR1", reason="Test app: deleted with its stack on purpose")
+    )
     # Every valid size of every deployment type constructs (synthesizing one is enough).
     valid = [(D.SCRATCH_1, ST.SSD, None, c) for c in (1200, 2400, 3600, 7200, 10800)] + [
         (D.SCRATCH_2, ST.SSD, None, c) for c in (1200, 2400, 4800, 9600)

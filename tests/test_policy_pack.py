@@ -664,3 +664,63 @@ def test_guide_lists_every_rule_and_its_example_runs_clean() -> None:
     assembly = app.synth()  # raises on any HpcChecks violation
     for stack in assembly.stacks:
         assert_cfn_lint_clean(stack.template)
+
+
+def _lustre_template(*ingress: tuple[str, int, int]) -> dict[str, Any]:
+    """A Lustre file system whose group has aws-cdk-lib's self rule plus ``ingress`` rules
+    (from a client group)."""
+    resources: dict[str, Any] = {
+        "Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "fs"}},
+        "Client": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "c"}},
+        "Self": {
+            "Type": "AWS::EC2::SecurityGroupIngress",
+            "Properties": {
+                "GroupId": {"Fn::GetAtt": ["Sg", "GroupId"]},
+                "SourceSecurityGroupId": {"Fn::GetAtt": ["Sg", "GroupId"]},
+                "IpProtocol": "tcp",
+                "FromPort": 988,
+                "ToPort": 1023,
+            },
+        },
+        "Fs": {
+            "Type": "AWS::FSx::FileSystem",
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "FileSystemType": "LUSTRE",
+                "StorageCapacity": 1200,
+                "SubnetIds": ["subnet-1"],
+                "SecurityGroupIds": [{"Fn::GetAtt": ["Sg", "GroupId"]}],
+                "LustreConfiguration": {"DeploymentType": "SCRATCH_2"},
+            },
+        },
+    }
+    for i, (protocol, start, end) in enumerate(ingress):
+        resources[f"In{i}"] = {
+            "Type": "AWS::EC2::SecurityGroupIngress",
+            "Properties": {
+                "GroupId": {"Fn::GetAtt": ["Sg", "GroupId"]},
+                "SourceSecurityGroupId": {"Fn::GetAtt": ["Client", "GroupId"]},
+                "IpProtocol": protocol,
+                "FromPort": start,
+                "ToPort": end,
+            },
+        }
+    return {"Resources": resources}
+
+
+def test_lustre_ports_ignore_the_l2_self_rule_and_an_unused_file_system() -> None:
+    """aws-cdk-lib's fsx.LustreFileSystem opens 988-1023 to its own group: not a client
+    rule. A file system no client is let into yet has nothing wrong opened."""
+    lus1 = [f for f in findings(_lustre_template()) if f[1] == "HPC-LUS1"]
+    assert lus1 == []
+    clients = _lustre_template(("tcp", 988, 988), ("tcp", 1018, 1023))
+    assert [f for f in findings(clients) if f[1] == "HPC-LUS1"] == []
+
+
+def test_fails_lustre_ports_with_a_client_rule_wider_or_missing_a_range() -> None:
+    wide = [f for f in findings(_lustre_template(("tcp", 988, 1023))) if f[1] == "HPC-LUS1"]
+    assert wide
+    assert "988-1023" in wide[0][2]
+    half = [f for f in findings(_lustre_template(("tcp", 988, 988))) if f[1] == "HPC-LUS1"]
+    assert half
+    assert "1018-1023" in half[0][2]

@@ -305,6 +305,11 @@ def efa_security_group(lid: str, resources: Resources) -> list[str] | None:
     return problems
 
 
+#: The self-referencing range aws-cdk-lib's ``fsx.LustreFileSystem`` adds to its own group
+#: (``connections.allowInternally(Port.tcpRange(988, 1023))``).
+L2_SELF_RANGE = (988, 1023)
+
+
 def lustre_ports(lid: str, resources: Resources) -> list[str] | None:
     p = props(resources.get(lid))
     if p.get("FileSystemType") != "LUSTRE" or _get(p, "LustreConfiguration", "EfaEnabled"):
@@ -315,10 +320,15 @@ def lustre_ports(lid: str, resources: Resources) -> list[str] | None:
         return None
     problems: list[str] = []
     for group in known:
+        # aws-cdk-lib's fsx.LustreFileSystem opens TCP 988-1023 from its own group (file
+        # server to file server); that self rule reaches no client and is not ours to judge.
         rules = [
             (r.protocol, r.from_port, r.to_port)
             for r in security_group_rules(group, resources, "Ingress")
+            if not (r.peer_group == group and (r.from_port, r.to_port) == L2_SELF_RANGE)
         ]
+        if not rules:
+            continue  # no client is let in (yet): nothing opened, nothing wrong to report
         problems += [f"{group}: {p}" for p in limits.lustre_ingress_problems(rules)]
     return problems
 
