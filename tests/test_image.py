@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 import yaml
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 
 from hpc_constructs import BatchMultiNode, EfaComputeFleet, HpcValidationError, NetworkFabric
 from hpc_constructs.boot import node_setup_script
@@ -50,8 +51,13 @@ class Scenario:
         stack = cdk.Stack(app, STACK, env=TEST_ENV)
         fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
         vpc = fabric.vpc
+        self.key = kms.Key(stack, "AmiKey", enable_key_rotation=True)
         self.cpu = HpcImage(
-            stack, "Cpu", instance_types=["hpc7a.96xlarge", "c5n.18xlarge"], vpc=vpc
+            stack,
+            "Cpu",
+            instance_types=["hpc7a.96xlarge", "c5n.18xlarge"],
+            vpc=vpc,
+            encryption_key=self.key,
         )
         self.arm = HpcImage(
             stack,
@@ -215,6 +221,18 @@ def test_arm_image_builds_on_graviton_with_schedule_and_regions(scenario: Scenar
     tags = first["AmiDistributionConfiguration"]["AmiTags"]
     assert tags["hpc-constructs:efa-installer"] == EFA_INSTALLER_VERSION
     assert tags["hpc-constructs:slurm"] == PCS_SLURM_INSTALLERS["25.05"].version
+
+
+def test_ami_snapshots_are_encrypted_with_the_given_key(scenario: Scenario) -> None:
+    (dist,) = [
+        r
+        for k, r in scenario.of_type("AWS::ImageBuilder::DistributionConfiguration").items()
+        if k.startswith("Cpu")
+    ]
+    ami = dist["Properties"]["Distributions"][0]["AmiDistributionConfiguration"]
+    key = next(k for k in scenario.of_type("AWS::KMS::Key") if k.startswith("AmiKey"))
+    assert ami["KmsKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
+    assert "{{imagebuilder:buildDate}}" in ami["Name"]
 
 
 def test_recipe_version_follows_the_content() -> None:

@@ -546,6 +546,20 @@ def test_leaves_cdk_and_foreign_context_keys_alone() -> None:
     assert len(add_sample_stacks(app)) == len(STACKS)
 
 
+def test_mpi_cluster_image_choice_golden_by_default_or_boot_time_installs() -> None:
+    from stacks.mpi_cluster import MpiClusterStack
+
+    for choice, golden in ((None, True), ("boot", False)):
+        context = {} if choice is None else {"MpiCluster:image": choice}
+        app = make_app(**context)
+        (mpi,) = [s for s in add_sample_stacks(app) if isinstance(s, MpiClusterStack)]
+        (plan,) = mpi.fleet.boot_plans.values()
+        assert (mpi.image is not None) is golden
+        assert (plan.image is not None) is golden
+        assert plan.install_efa is not golden
+    assert "image" in "\n".join(_problems(**{"MpiCluster:image": "gold"}))
+
+
 def test_fails_on_bad_values_of_every_stack_at_once_naming_the_typed_keys() -> None:
     problems = _problems(
         **{"Genomics:transfer_hour_utc": "25", "MlTraining:nodes": "0", "min_nodes": "-1"},
