@@ -94,7 +94,7 @@ _UPDATE = """\
 # upgrades: dnf stays on the release the base AMI is locked to); a reboot follows, so the EFA
 # and Lustre kernel modules are built for and checked against the kernel the nodes boot.
 if command -v dnf >/dev/null 2>&1; then
-  retry 3 dnf upgrade -y
+  retry 3 dnf upgrade -y @EXCLUDE@
 else
   die "dnf is missing: HpcImage components need a dnf-based base (Amazon Linux 2023, RHEL 9, Rocky 9)"
 fi
@@ -222,6 +222,13 @@ _TEST_PCS = """\
 """
 
 
+def _kernel_exclusion(plan: ImagePlan) -> str:
+    """GPU images keep their base's kernel: the Deep Learning AMI builds its NVIDIA driver for
+    the kernel it ships, and a newer kernel without a rebuilt driver leaves the GPUs unusable.
+    The other bases take the release's newest kernel."""
+    return "--exclude='kernel*'" if plan.gpu else ""
+
+
 def _efa_script(plan: ImagePlan) -> str:
     sha = plan.efa_installer_sha256
     check = (
@@ -278,7 +285,7 @@ def build_components(plan: ImagePlan) -> tuple[Component, ...]:
         build(
             "update",
             "upgrade packages and the kernel, reboot",
-            Step("UpgradePackages", _script(_UPDATE)),
+            Step("UpgradePackages", _script(_UPDATE, EXCLUDE=_kernel_exclusion(plan))),
             Step("RebootOnNewKernel", reboot=True),
         )
     ]

@@ -288,7 +288,6 @@ class HpcImage(Construct):
                 version=self.version,
                 data=document,
                 description=component.description[:1024],
-                supported_os_versions=["Amazon Linux 2023"] if self.plan.base != "custom" else None,
             )
         arns = [c.attr_arn for c in self.cfn_components.values()] + list(extra_arns)
         return imagebuilder.CfnImageRecipe(
