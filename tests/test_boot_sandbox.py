@@ -12,8 +12,7 @@ import hashlib
 import json
 import os
 import subprocess
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from hpc_constructs.fleet import FleetProps, ScratchVolume, fleet_boot_plan, pla
 from hpc_constructs.image import ImageProps, Installer, PcsSoftware, plan_image
 from hpc_constructs.slurm._pcs_plan import NodeGroupFacts, pcs_boot_plan, plan_node_group
 from tests.sandbox.harness import Boot, Call, SandboxNode, namespaces_unavailable
+from tests.sandbox.runner import ScenarioRunner, selected_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 LUSTRE = MountStep("lustre", "fs-0abc.fsx.us-east-1.amazonaws.com@tcp:/x1yz2abc", "/fsx")
@@ -532,52 +532,22 @@ def cache_key(scenario: str, plan: str, sources: str) -> str:
     return f"hpc-constructs/boot-sandbox/{digest.hexdigest()}"
 
 
-class _Runner:
-    """Runs the selected scenarios on a thread pool; ``result`` waits for one."""
-
-    def __init__(
-        self,
-        cases: list[tuple[str, str]],
-        factory: pytest.TempPathFactory,
-        cache: pytest.Cache | None,
-    ) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
-        self.futures: dict[tuple[str, str], Future[None]] = {}
-        self.keys: dict[tuple[str, str], str] = {}
-        self.cache = None if os.environ.get("HPC_SANDBOX_NO_CACHE") else cache
-        sources = _sources_digest()
-        # Every plan is built here, on the main thread, before any scenario thread starts:
-        # the plan functions reach the jsii runtime, which is not thread-safe.
-        for scenario, plan in cases:
-            self.keys[(scenario, plan)] = cache_key(scenario, plan, sources)
-        for scenario, plan in cases:
-            key = self.keys[(scenario, plan)]
-            if self.cache is not None and self.cache.get(key, False):
-                done: Future[None] = Future()
-                done.set_result(None)
-                self.futures[(scenario, plan)] = done
-                continue
-            workdir = factory.mktemp(f"{scenario}-{plan}")
-            self.futures[(scenario, plan)] = self.pool.submit(SCENARIOS[scenario][0], plan, workdir)
-
-    def result(self, scenario: str, plan: str) -> None:
-        self.futures[(scenario, plan)].result()
-        if self.cache is not None:
-            self.cache.set(self.keys[(scenario, plan)], True)
-
-
 @pytest.fixture(scope="module")
-def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    selected = [
-        (item.callspec.params["scenario"], item.callspec.params["plan"])
-        for item in request.session.items
-        if item.module is request.module
-        and hasattr(item, "callspec")
-        and "scenario" in item.callspec.params
-    ]
-    run = _Runner(selected, tmp_path_factory, request.config.cache)
+def runner(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ScenarioRunner]:
+    sources = _sources_digest()
+    scenarios = {name: run for name, (run, _) in SCENARIOS.items()}
+    run = ScenarioRunner(
+        scenarios,
+        selected_cases(request),
+        tmp_path_factory,
+        getattr(request.config, "cache", None),  # None under -p no:cacheprovider
+        key=lambda scenario, plan: cache_key(scenario, plan, sources),
+        prefix="",
+    )
     yield run
-    run.pool.shutdown(wait=True, cancel_futures=True)
+    run.shutdown()
 
 
 @pytest.mark.parametrize(
@@ -593,7 +563,7 @@ def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     ids=[f"{s}-{p}" for s, p in CASES],
 )
 @needs_namespaces
-def test_boot_scenario(scenario: str, plan: str, runner: _Runner) -> None:
+def test_boot_scenario(scenario: str, plan: str, runner: ScenarioRunner) -> None:
     runner.result(scenario, plan)
 
 

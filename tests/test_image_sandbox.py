@@ -25,7 +25,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -50,6 +50,7 @@ from tests.sandbox.harness import (
     StepRun,
     namespaces_unavailable,
 )
+from tests.sandbox.runner import ScenarioRunner, selected_cases
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_KERNEL = {
@@ -404,55 +405,28 @@ def cache_key(scenario: str, plan_name: str, sources: str) -> str:
     return f"hpc-constructs/image-sandbox/{digest.hexdigest()}"
 
 
-class _Runner:
-    """Runs the selected scenarios on a thread pool; ``result`` waits for one."""
-
-    def __init__(self, cases: list[tuple[str, str]], factory: pytest.TempPathFactory,
-                 cache: pytest.Cache | None) -> None:  # fmt: skip
-        self.pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
-        self.futures: dict[tuple[str, str], Future[None]] = {}
-        self.keys: dict[tuple[str, str], str] = {}
-        self.cache = None if os.environ.get("HPC_SANDBOX_NO_CACHE") else cache
-        sources = _sources_digest()
-        # Every plan and script is built here, on the main thread, before a scenario starts.
-        for scenario, plan in cases:
-            self.keys[(scenario, plan)] = cache_key(scenario, plan, sources)
-        for scenario, plan in cases:
-            key = self.keys[(scenario, plan)]
-            if self.cache is not None and self.cache.get(key, False):
-                done: Future[None] = Future()
-                done.set_result(None)
-                self.futures[(scenario, plan)] = done
-                continue
-            workdir = factory.mktemp(f"image-{scenario}-{plan}")
-            self.futures[(scenario, plan)] = self.pool.submit(SCENARIOS[scenario][0], plan, workdir)
-
-    def result(self, scenario: str, plan: str) -> None:
-        self.futures[(scenario, plan)].result()
-        if self.cache is not None:
-            self.cache.set(self.keys[(scenario, plan)], True)
-
-
 @pytest.fixture(scope="module")
 def runner(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[_Runner]:
-    selected = [
-        (item.callspec.params["scenario"], item.callspec.params["plan"])
-        for item in request.session.items
-        if getattr(item, "module", None) is request.module
-        and hasattr(item, "callspec")
-        and "scenario" in item.callspec.params
-    ]
+) -> Iterator[ScenarioRunner]:
     IMAGES.factory = tmp_path_factory
-    run = _Runner(selected, tmp_path_factory, request.config.cache)
+    sources = _sources_digest()
+    scenarios = {name: run for name, (run, _) in SCENARIOS.items()}
+    run = ScenarioRunner(
+        scenarios,
+        selected_cases(request),
+        tmp_path_factory,
+        getattr(request.config, "cache", None),  # None under -p no:cacheprovider
+        key=lambda scenario, plan: cache_key(scenario, plan, sources),
+        prefix="image-",
+    )
     yield run
-    run.pool.shutdown(wait=True, cancel_futures=True)
+    run.shutdown()
 
 
 @pytest.mark.parametrize(("scenario", "plan"), CASES, ids=[f"{s}-{p}" for s, p in CASES])
 @needs_namespaces
-def test_image_scenario(scenario: str, plan: str, runner: _Runner) -> None:
+def test_image_scenario(scenario: str, plan: str, runner: ScenarioRunner) -> None:
     runner.result(scenario, plan)
 
 

@@ -11,10 +11,14 @@ from constructs import Construct
 from hpc_constructs.ingest._plan import BucketPlan
 
 
-def create_access_log_bucket(scope: Construct) -> s3.Bucket:
+def create_access_log_bucket(
+    scope: Construct, id: str = "AccessLogBucket", *, of: str = "the landing bucket"
+) -> s3.Bucket:
+    """The server-access-log destination of a bucket (``of`` names it in the acknowledgment):
+    SSE-S3 (the only encryption log delivery supports), TLS only, private, versioned, kept."""
     bucket = s3.Bucket(
         scope,
-        "AccessLogBucket",
+        id,
         # Server access logs can only be delivered to SSE-S3 buckets.
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
@@ -26,7 +30,7 @@ def create_access_log_bucket(scope: Construct) -> s3.Bucket:
         cdk.Acknowledgment(
             id="AwsSolutions-S1",
             reason=(
-                "This is the server-access-log destination of the landing bucket; logging "
+                f"This is the server-access-log destination of {of}; logging "
                 "it to itself or to another bucket would only move the finding."
             ),
         )

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
 from hpc_constructs.errors import nag_text
-from hpc_constructs.ingest.bucket import allow_log_delivery
+from hpc_constructs.ingest.bucket import allow_log_delivery, create_access_log_bucket
 from hpc_constructs.portfolio import launch_role as lr
 
 _LOG_PREFIX = "asset-bucket/"
@@ -30,23 +30,7 @@ def create_asset_bucket(scope: Construct) -> s3.Bucket:
     copied, so a provisioned product's stack can read them: ``ProductStack`` needs a bucket
     whose name is known at synth time (the stack's account and region are concrete)."""
     stack = cdk.Stack.of(scope)
-    logs = s3.Bucket(
-        scope,
-        "AssetAccessLogs",
-        # Server access logs can only be delivered to SSE-S3 buckets.
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        versioned=True,
-        removal_policy=cdk.RemovalPolicy.RETAIN,
-    )
-    cdk.Validations.of(logs).acknowledge(
-        cdk.Acknowledgment(
-            id="AwsSolutions-S1",
-            reason="The server-access-log destination of the product asset bucket; logging "
-            "it to itself or to another bucket would only move the finding.",
-        )
-    )
+    logs = create_access_log_bucket(scope, "AssetAccessLogs", of="the product asset bucket")
     bucket = s3.Bucket(
         scope,
         "AssetBucket",
