@@ -580,7 +580,9 @@ def test_shellcheck(name: str, tmp_path: Path, request: pytest.FixtureRequest) -
     args = [str(shellcheck), "-s", "bash", "-S", "warning"]
     digest = hashlib.sha256("\0".join([*args, *texts.values()]).encode()).hexdigest()
     key = f"hpc-constructs/shellcheck/{digest}"
-    cache = None if os.environ.get("HPC_SANDBOX_NO_CACHE") else request.config.cache
+    cache = (
+        None if os.environ.get("HPC_SANDBOX_NO_CACHE") else getattr(request.config, "cache", None)
+    )
     if cache is not None and cache.get(key, False):
         return
     for file_name, text in texts.items():
