@@ -547,16 +547,17 @@ def test_leaves_cdk_and_foreign_context_keys_alone() -> None:
 
 
 def test_mpi_cluster_image_choice_golden_by_default_or_boot_time_installs() -> None:
-    from stacks.mpi_cluster import MpiClusterStack
+    from stacks.mpi_cluster import MpiClusterConfig, MpiClusterStack
 
-    for choice, golden in ((None, True), ("boot", False)):
-        context = {} if choice is None else {"MpiCluster:image": choice}
-        app = make_app(**context)
-        (mpi,) = [s for s in add_sample_stacks(app) if isinstance(s, MpiClusterStack)]
+    app = make_app()
+    for image, golden in (("golden", True), ("boot", False)):
+        config = MpiClusterConfig(image=image)
+        mpi = MpiClusterStack(app, f"Mpi{image}", config=config, env=TEST_ENV)
         (plan,) = mpi.fleet.boot_plans.values()
         assert (mpi.image is not None) is golden
         assert (plan.image is not None) is golden
         assert plan.install_efa is not golden
+    assert MpiClusterConfig().image == "golden"
     assert "image" in "\n".join(_problems(**{"MpiCluster:image": "gold"}))
 
 
