@@ -44,6 +44,14 @@ class Compute:
     efa_interfaces: int
 
     def lines(self) -> Iterator[str]:
+        if not self.instance_types or self.max_nodes is None:
+            # A Service Catalog product: the researcher picks the type and count at launch.
+            types = ", ".join(self.instance_types) or "instance type chosen at launch"
+            yield (
+                f"  {self.kind}: {types}; node count chosen at launch; "
+                f"{self.efa_interfaces} EFA interfaces per node"
+            )
+            return
         specs = [InstanceCatalog.find(t) for t in self.instance_types]
         known = [s for s in specs if s is not None]
         gbps = min((s.network_gbps for s in known), default=0.0)
@@ -214,10 +222,14 @@ def summarize_template(name: str, template: dict[str, Any], size: int) -> StackS
             mbps = (
                 limits.lustre_throughput_mbps(capacity, per_tib) if capacity and per_tib else None
             )
-            throughput = (
-                f"{mbps:,} MB/s baseline" if mbps else "throughput set by ThroughputCapacity"
-            )
-            summary.lustre.append(f"{deployment}, {capacity or '?'} GiB, {throughput}")
+            if mbps:
+                throughput = f"{mbps:,} MB/s baseline"
+            elif per_tib:
+                throughput = f"{per_tib} MB/s per TiB baseline"
+            else:
+                throughput = "throughput set by ThroughputCapacity"
+            size = f"{capacity} GiB" if capacity else "capacity chosen at launch"
+            summary.lustre.append(f"{deployment}, {size}, {throughput}")
     summary.grids = _grid_queues(resources)
     summary.operations = _operations(resources)
     summary.images = _images(resources)
