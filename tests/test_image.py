@@ -273,6 +273,35 @@ def test_launchers_on_the_image_install_nothing_at_boot(scenario: Scenario) -> N
     assert {"Fn::GetAtt": [image_key, "ImageId"]} in _values(scenario.template, "ImageId")
 
 
+def test_a_batch_grid_on_the_ecs_image_installs_nothing_and_refuses_other_images() -> None:
+    from hpc_constructs import BatchGrid
+
+    app = make_app()
+    stack = cdk.Stack(app, "Grid", env=TEST_ENV)
+    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    ecs_image = HpcImage(stack, "Ecs", instance_types=["c5n.18xlarge"], vpc=fabric.vpc,
+                         base=ImageBase.ECS_OPTIMIZED)  # fmt: skip
+    grid = BatchGrid(stack, "Grid", vpc=fabric.vpc, instance_types=["c5n.18xlarge"],
+                     max_vcpus=256, machine_image=ecs_image.ecs_machine_image)  # fmt: skip
+    lustre = hc_lustre(stack, fabric)
+    grid.add_file_system(lustre, mount_point="/fsx")
+    text = _setup_text(grid.boot_plan)
+    assert grid.boot_plan.image is not None
+    assert "dnf" not in text
+    arm = HpcImage(stack, "Arm", instance_types=["c7gn.16xlarge"], vpc=fabric.vpc,
+                   base=ImageBase.ECS_OPTIMIZED)  # fmt: skip
+    with pytest.raises(HpcValidationError, match="machine_image"):
+        BatchGrid(stack, "ArmOnX86", vpc=fabric.vpc, instance_types=["c5n.18xlarge"],
+                  max_vcpus=256, machine_image=arm.ecs_machine_image)  # fmt: skip
+
+
+def hc_lustre(stack: cdk.Stack, fabric: NetworkFabric) -> Any:
+    from hpc_constructs import LustreScratch
+
+    return LustreScratch(stack, "Scratch", vpc=fabric.vpc, vpc_subnets=fabric.compute_subnets,
+                         storage_capacity_gib=1200)  # fmt: skip
+
+
 def test_isolated_fabric_boots_the_image_built_in_another_vpc(scenario: Scenario) -> None:
     (plan,) = scenario.isolated_fleet.boot_plans.values()
     text = _setup_text(plan)

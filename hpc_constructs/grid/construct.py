@@ -20,7 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hpc_constructs.batch import host_volume, volume_name_rule
+from hpc_constructs.batch import batch_image_rule, host_volume, volume_name_rule
 from hpc_constructs.boot import (
     BootPlan,
     gate_for,
@@ -53,6 +53,7 @@ from hpc_constructs.grid.plan import (
 )
 from hpc_constructs.grid.plan import plan_grid as _plan_grid
 from hpc_constructs.grid.plan import plan_job as _plan_job
+from hpc_constructs.image.construct import image_facts_of
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
     LogRetention,
@@ -138,8 +139,9 @@ class BatchGrid(NodeLauncher):
         (0-99). Default: - none.
     :param file_systems: FSx for Lustre or EFS file systems mounted on every host and passed to
         every EC2 job's container at the same path (not to Fargate tasks). Default: - none.
-    :param machine_image: the ECS AMI. Default: - ECS-optimized Amazon Linux 2023, its NVIDIA
-        variant for a GPU pool.
+    :param machine_image: the ECS AMI, e.g. ``HpcImage(base=ImageBase.ECS_OPTIMIZED)
+        .ecs_machine_image`` (its nodes then install nothing at boot). Default: -
+        ECS-optimized Amazon Linux 2023, its NVIDIA variant for a GPU pool.
     :param user_data: commands (or an ``ec2.UserData``) each node runs once, on its first
         boot, after the mounts. Default: - none (see ``add_user_data``).
     :param root_volume_size_gib: encrypted gp3 root volume (holds container images).
@@ -333,6 +335,7 @@ class BatchGrid(NodeLauncher):
             mounts=tuple(mount_step(item) for item in self.file_systems),
             gate=gate_for("ecs", self._health_gate),
             required_by=("ecs",) if self._health_gate else (),
+            image=image_facts_of(self.machine_image),
             telemetry=None
             if self.log_group is None
             else telemetry_step(
@@ -409,6 +412,9 @@ class BatchGrid(NodeLauncher):
         machine_image: batch.EcsMachineImage | None,
         spot_bid_percentage: int | None,
     ) -> None:
+        v = Validator(self)
+        batch_image_rule(v, image_facts_of(machine_image), self.plan.specs)
+        v.raise_if_any()
         image = machine_image or batch.EcsMachineImage(
             image_type=batch.EcsMachineImageType.ECS_AL2023_NVIDIA
             if self.plan.is_gpu
