@@ -165,6 +165,9 @@ rm -rf aws-pcs-agent "aws-pcs-slurm-@SLURM_MAJOR@-installer"
 tar -xzf "$agent"
 tar -xzf "$slurm"
 (cd aws-pcs-agent && ./installer.sh) || die "PCS agent: installer.sh failed"
+# The guide's check of a successful install: /opt/aws/pcs/version names the agent version.
+grep -qx "AGENT_VERSION='@AGENT_SEMVER@'" /opt/aws/pcs/version \
+  || die "PCS agent: /opt/aws/pcs/version does not name version @AGENT_SEMVER@ after the install"
 (cd "aws-pcs-slurm-@SLURM_MAJOR@-installer" && ./installer.sh -y) || die "PCS Slurm: installer.sh failed"
 record pcs-agent @AGENT_VERSION@
 record slurm @SLURM_VERSION@
@@ -218,7 +221,8 @@ _TEST_COMMAND = 'command -v {cmd} >/dev/null || die "{what} ({cmd}) is missing"\
 _TEST_PCS = """\
 [ -x /opt/aws/pcs/scheduler/slurm-@SLURM_MAJOR@/sbin/slurmd ] \\
   || die "PCS: slurmd of Slurm @SLURM_MAJOR@ is missing"
-[ -d /opt/aws/pcs ] || die "PCS: the agent is missing (/opt/aws/pcs)"
+grep -qx "AGENT_VERSION='@AGENT_SEMVER@'" /opt/aws/pcs/version 2>/dev/null \
+  || die "PCS: the agent @AGENT_SEMVER@ is missing (/opt/aws/pcs/version)"
 """
 
 
@@ -265,6 +269,7 @@ def _pcs_script(plan: ImagePlan) -> str:
         _PCS,
         REPO=PCS_REPO_URL.format(region="$region"),
         AGENT_VERSION=pcs.agent_installer.version,
+        AGENT_SEMVER=pcs.agent_installer.version.split("-")[0],
         AGENT_SHA256=pcs.agent_installer.sha256,
         SLURM_MAJOR=pcs.slurm_version,
         SLURM_VERSION=pcs.slurm.version,
@@ -362,7 +367,9 @@ def test_script(plan: ImagePlan) -> str:
     if plan.gpu:
         checks += _TEST_GPU
     if plan.pcs is not None:
-        checks += _TEST_PCS.replace("@SLURM_MAJOR@", plan.pcs.slurm_version)
+        checks += _TEST_PCS.replace("@SLURM_MAJOR@", plan.pcs.slurm_version).replace(
+            "@AGENT_SEMVER@", plan.pcs.agent_installer.version.split("-")[0]
+        )
     return _script(_TEST, CHECKS=checks.rstrip("\n"))
 
 
