@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,8 +24,8 @@ from hpc_constructs.errors import Validator
 from hpc_constructs.fleet import FleetProps, ScratchVolume, fleet_boot_plan, plan_fleet
 from hpc_constructs.image import ImageProps, Installer, PcsSoftware, plan_image
 from hpc_constructs.slurm._pcs_plan import NodeGroupFacts, pcs_boot_plan, plan_node_group
-from tests.sandbox.harness import Boot, Call, SandboxNode, namespaces_unavailable
-from tests.sandbox.runner import ScenarioRunner, selected_cases
+from tests.sandbox.harness import Boot, Call, SandboxNode
+from tests.sandbox.runner import ScenarioRunner, assert_shellcheck_clean, needs_namespaces
 
 ROOT = Path(__file__).resolve().parent.parent
 LUSTRE = MountStep("lustre", "fs-0abc.fsx.us-east-1.amazonaws.com@tcp:/x1yz2abc", "/fsx")
@@ -505,21 +503,6 @@ SCENARIOS: dict[str, tuple[Callable[[str, Path], None], tuple[str, ...]]] = {
 KNOWN_BUGS: dict[str, str] = {}
 CASES = [(s, p) for s, (_, plans) in SCENARIOS.items() for p in plans]
 
-needs_namespaces = pytest.mark.skipif(
-    namespaces_unavailable() is not None, reason=namespaces_unavailable() or ""
-)
-
-
-def _sources_digest() -> str:
-    """This module, the harness and its shims, and the script generator."""
-    digest = hashlib.sha256()
-    files = [Path(__file__), *sorted((ROOT / "tests/sandbox").rglob("*"))]
-    files += sorted((ROOT / "hpc_constructs/boot").glob("*.py"))
-    for path in files:
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
 
 def cache_key(scenario: str, plan: str, sources: str) -> str:
     """A passed scenario is not run again while the generated scripts, the scenario and the
@@ -536,15 +519,8 @@ def cache_key(scenario: str, plan: str, sources: str) -> str:
 def runner(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ScenarioRunner]:
-    sources = _sources_digest()
-    scenarios = {name: run for name, (run, _) in SCENARIOS.items()}
-    run = ScenarioRunner(
-        scenarios,
-        selected_cases(request),
-        tmp_path_factory,
-        getattr(request.config, "cache", None),  # None under -p no:cacheprovider
-        key=lambda scenario, plan: cache_key(scenario, plan, sources),
-        prefix="",
+    run = ScenarioRunner.for_module(
+        request, tmp_path_factory, SCENARIOS, cache_key, "hpc_constructs/boot", prefix=""
     )
     yield run
     run.shutdown()
@@ -576,20 +552,4 @@ def test_shellcheck(name: str, tmp_path: Path, request: pytest.FixtureRequest) -
         "user-data.sh": "#!/bin/bash\n" + "\n".join(make_user_data(plan, USER_COMMANDS)) + "\n",
         "node-setup.sh": node_setup_script(plan),
     }
-    shellcheck = ROOT / ".venv/bin/shellcheck"
-    args = [str(shellcheck), "-s", "bash", "-S", "warning"]
-    digest = hashlib.sha256("\0".join([*args, *texts.values()]).encode()).hexdigest()
-    key = f"hpc-constructs/shellcheck/{digest}"
-    cache = (
-        None if os.environ.get("HPC_SANDBOX_NO_CACHE") else getattr(request.config, "cache", None)
-    )
-    if cache is not None and cache.get(key, False):
-        return
-    for file_name, text in texts.items():
-        (tmp_path / file_name).write_text(text)
-    proc = subprocess.run(
-        [*args, *(str(tmp_path / n) for n in texts)], capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    if cache is not None:
-        cache.set(key, True)
+    assert_shellcheck_clean(texts, tmp_path, getattr(request.config, "cache", None))

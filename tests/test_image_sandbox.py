@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -48,9 +46,8 @@ from tests.sandbox.harness import (
     BuildStep,
     SandboxBuildHost,
     StepRun,
-    namespaces_unavailable,
 )
-from tests.sandbox.runner import ScenarioRunner, selected_cases
+from tests.sandbox.runner import ScenarioRunner, assert_shellcheck_clean, needs_namespaces
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_KERNEL = {
@@ -379,21 +376,6 @@ SCENARIOS: dict[str, tuple[Callable[[str, Path], None], tuple[str, ...]]] = {
 }
 CASES = [(s, p) for s, (_, plans) in SCENARIOS.items() for p in plans]
 
-needs_namespaces = pytest.mark.skipif(
-    namespaces_unavailable() is not None, reason=namespaces_unavailable() or ""
-)
-
-
-def _sources_digest() -> str:
-    """This module, the harness and its shims, and the generator of the scripts."""
-    digest = hashlib.sha256()
-    files = [Path(__file__), *sorted((ROOT / "tests/sandbox").rglob("*"))]
-    files += sorted((ROOT / "hpc_constructs/image").glob("*.py"))
-    for path in files:
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
 
 def cache_key(scenario: str, plan_name: str, sources: str) -> str:
     """The scenario, its plan and every script it runs, the harness, shims and this module."""
@@ -410,15 +392,8 @@ def runner(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ScenarioRunner]:
     IMAGES.factory = tmp_path_factory
-    sources = _sources_digest()
-    scenarios = {name: run for name, (run, _) in SCENARIOS.items()}
-    run = ScenarioRunner(
-        scenarios,
-        selected_cases(request),
-        tmp_path_factory,
-        getattr(request.config, "cache", None),  # None under -p no:cacheprovider
-        key=lambda scenario, plan: cache_key(scenario, plan, sources),
-        prefix="image-",
+    run = ScenarioRunner.for_module(
+        request, tmp_path_factory, SCENARIOS, cache_key, "hpc_constructs/image", prefix="image-"
     )
     yield run
     run.shutdown()
@@ -437,20 +412,4 @@ def test_shellcheck(name: str, tmp_path: Path, request: pytest.FixtureRequest) -
     plan = image_plan(name)
     texts = {f"{n}.sh": s for n, s in build_steps(plan) if s is not None}
     texts["test.CheckImage.sh"] = image_test_script(plan)
-    shellcheck = ROOT / ".venv/bin/shellcheck"
-    args = [str(shellcheck), "-s", "bash", "-S", "warning"]
-    digest = hashlib.sha256("\0".join([*args, *texts.values()]).encode()).hexdigest()
-    key = f"hpc-constructs/shellcheck/{digest}"
-    cache = (
-        None if os.environ.get("HPC_SANDBOX_NO_CACHE") else getattr(request.config, "cache", None)
-    )
-    if cache is not None and cache.get(key, False):
-        return
-    for file_name, text in texts.items():
-        (tmp_path / file_name).write_text(text)
-    proc = subprocess.run(
-        [*args, *(str(tmp_path / n) for n in texts)], capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    if cache is not None:
-        cache.set(key, True)
+    assert_shellcheck_clean(texts, tmp_path, getattr(request.config, "cache", None))
