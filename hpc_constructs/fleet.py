@@ -74,7 +74,12 @@ from hpc_constructs.errors import (
     needs_concrete_value,
 )
 from hpc_constructs.image.construct import image_facts_of
-from hpc_constructs.image.plan import image_architecture_rule
+from hpc_constructs.image.plan import (
+    DLAMI_MIN_ROOT_GIB,
+    DLAMI_PARAMETER,
+    MIN_ROOT_GIB,
+    image_architecture_rule,
+)
 from hpc_constructs.mounts import LustreFileSystemLike
 from hpc_constructs.node_telemetry import (
     DEFAULT_LOG_RETENTION,
@@ -107,12 +112,9 @@ from hpc_constructs.nodes import (
     warn_launcher,
 )
 
-#: Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023): NVIDIA driver, CUDA, EFA,
-#: NCCL and aws-ofi-nccl preinstalled. Public SSM parameter per architecture (DLAMI developer
-#: guide, "DLAMI release notes" / "Retrieve the AMI ID with SSM").
-GPU_AMI_PARAMETER = "/aws/service/deeplearning/ami/{arch}/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"
-#: The DLAMI's root snapshot is 75 GiB; a smaller root volume fails to launch.
-GPU_AMI_MIN_ROOT_GIB = 75
+#: The Deep Learning Base GPU AMI's SSM parameter and minimum root volume (image.plan cites them).
+GPU_AMI_PARAMETER = DLAMI_PARAMETER
+GPU_AMI_MIN_ROOT_GIB = DLAMI_MIN_ROOT_GIB
 
 #: Tag on everything a fleet creates (its construct path); the health gate's policy names the
 #: fleet's group by it.
@@ -334,7 +336,7 @@ def plan_layouts(
 
 def root_volume_rule(v: Validator, size_gib: int, gpu_default_ami: bool) -> None:
     """The DLAMI's root snapshot is 75 GiB; other images need 8 GiB."""
-    low = GPU_AMI_MIN_ROOT_GIB if gpu_default_ami else 8
+    low = GPU_AMI_MIN_ROOT_GIB if gpu_default_ami else MIN_ROOT_GIB
     v.in_range("root_volume_size_gib", size_gib, low, 65_536, "GiB")
 
 

@@ -414,6 +414,21 @@ def test_fails_with_a_bad_schedule_region_or_build_type() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("types", "size", "low"), [(("c5n.18xlarge",), 7, 8), (("p5.48xlarge",), 74, 75)]
+)
+def test_fails_when_the_root_volume_is_below_the_base_snapshot(
+    types: tuple[str, ...], size: int, low: int
+) -> None:
+    text = _problems(ImageProps(types, root_volume_size_gib=size))
+    assert "root_volume_size_gib" in text
+    assert f"{low} to 16000" in text
+
+
+def test_fails_when_the_root_volume_exceeds_image_builders_limit() -> None:
+    assert "8 to 16000" in _problems(ImageProps(("c5n.18xlarge",), root_volume_size_gib=16001))
+
+
 def test_fails_when_shell_steps_outgrow_a_component_document() -> None:
     app = make_app()
     stack = cdk.Stack(app, "Big", env=TEST_ENV)

@@ -11,13 +11,13 @@ from hpc_constructs.image.components import (
     test_script,
 )
 from hpc_constructs.image.construct import (
-    DLAMI_PARAMETER,
     HpcImage,
     HpcMachineImage,
     ImageBase,
     image_facts_of,
 )
 from hpc_constructs.image.plan import (
+    DLAMI_PARAMETER,
     EFA_INSTALLER_KEY_FINGERPRINT,
     EFA_INSTALLER_VERSION,
     PCS_AGENT_INSTALLER,

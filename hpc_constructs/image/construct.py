@@ -26,6 +26,8 @@ from hpc_constructs.compute import select_subnets
 from hpc_constructs.errors import Validator
 from hpc_constructs.image.components import Component, components
 from hpc_constructs.image.plan import (
+    DEFAULT_ROOT_VOLUME_GIB,
+    DLAMI_PARAMETER,
     EFA_INSTALLER_VERSION,
     TEST_TIMEOUT_MINUTES,
     BaseKind,
@@ -36,9 +38,6 @@ from hpc_constructs.image.plan import (
     recipe_version,
 )
 
-#: Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023), by architecture: the
-#: public SSM parameter the DLAMI developer guide documents (the fleet's GPU default too).
-DLAMI_PARAMETER = "/aws/service/deeplearning/ami/{arch}/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"
 #: Prefix of the SSM parameter the distribution updates with every new AMI of the image.
 SSM_PARAMETER_PREFIX = "/hpc-constructs/images"
 
@@ -116,7 +115,8 @@ class HpcImage(Construct):
     :param regions: more Regions to copy each AMI to. Default: - the stack's Region only.
     :param encryption_key: KMS key of the AMI's snapshots (key policy must allow Image Builder
         and the launchers' service roles). Default: - EBS default encryption of the account.
-    :param root_volume_size_gib: Default: 100.
+    :param root_volume_size_gib: gp3, encrypted; at least the base's root snapshot (75 GiB for
+        the Deep Learning AMI, else 8), at most 16000. Default: 100.
     """
 
     def __init__(
@@ -141,7 +141,7 @@ class HpcImage(Construct):
         schedule: str | None = None,
         regions: Sequence[str] = (),
         encryption_key: kms.IKey | None = None,
-        root_volume_size_gib: int = 100,
+        root_volume_size_gib: int = DEFAULT_ROOT_VOLUME_GIB,
     ) -> None:
         v = Validator(f"{scope.node.path}/{id}" if scope.node.path else id)
         base_kind: BaseKind | None = (
@@ -163,8 +163,8 @@ class HpcImage(Construct):
             build_instance_types=tuple(build_instance_types) if build_instance_types else None,
             schedule=schedule,
             regions=tuple(regions),
+            root_volume_size_gib=root_volume_size_gib,
         )
-        v.in_range("root_volume_size_gib", root_volume_size_gib, 8, 16384, unit="GiB")
         plan = plan_image(v, props, v.path)
         build_subnet = _build_subnet(v, vpc, subnet_selection)
         plan = v.checked(plan)
@@ -173,7 +173,7 @@ class HpcImage(Construct):
         self.components = components_of_plan = _checked_components(v, plan)
         self._render_build_infrastructure(vpc, build_subnet, plan)
         parent = self._parent_image(base, plan)
-        recipe = self._render_recipe(parent, components_of_plan, components, root_volume_size_gib)
+        recipe = self._render_recipe(parent, components_of_plan, components)
         self._render_distribution(plan, encryption_key)
         self._render_pipeline(recipe, plan)
         self.machine_image: ec2.IMachineImage = HpcMachineImage(self.image_id, plan.facts)
@@ -274,7 +274,6 @@ class HpcImage(Construct):
         parent: str,
         own: Sequence[Component],
         extra_arns: Sequence[str],
-        root_volume_size_gib: int,
     ) -> imagebuilder.CfnImageRecipe:
         documents = [c.document for c in own]
         self.version = recipe_version(self.plan.content_hash([*documents, *extra_arns]))
@@ -304,7 +303,7 @@ class HpcImage(Construct):
                 imagebuilder.CfnImageRecipe.InstanceBlockDeviceMappingProperty(
                     device_name="/dev/xvda",
                     ebs=imagebuilder.CfnImageRecipe.EbsInstanceBlockDeviceSpecificationProperty(
-                        volume_size=root_volume_size_gib,
+                        volume_size=self.plan.root_volume_size_gib,
                         volume_type="gp3",
                         encrypted=True,
                         delete_on_termination=True,

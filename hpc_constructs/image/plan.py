@@ -26,6 +26,7 @@ from typing import Literal
 
 from hpc_constructs.boot.plan import ImageFacts
 from hpc_constructs.catalog import InstanceCatalog, InstanceSpec
+from hpc_constructs.compute import check_one_architecture, lookup_specs
 from hpc_constructs.errors import Validator
 
 #: EC2 User Guide (efa-start), "Install the EFA software": the current stable installer.
@@ -85,6 +86,18 @@ DEFAULT_BUILD_INSTANCE_TYPES = {"x86_64": ("m6i.2xlarge",), "arm64": ("m7g.2xlar
 #: GPU images are built on a GPU type of their architecture (the NVIDIA stack of the base is
 #: exercised by the test phase).
 DEFAULT_GPU_BUILD_INSTANCE_TYPES = {"x86_64": ("g5.2xlarge",), "arm64": ("g5g.2xlarge",)}
+#: Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023): NVIDIA driver, CUDA, EFA,
+#: NCCL and aws-ofi-nccl preinstalled. Public SSM parameter per architecture (DLAMI developer
+#: guide, "DLAMI release notes" / "Retrieve the AMI ID with SSM"): the GPU default of the fleet
+#: and of HpcImage.
+DLAMI_PARAMETER = "/aws/service/deeplearning/ami/{arch}/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"
+#: The DLAMI's root snapshot is 75 GiB; a smaller root volume fails to launch. Other bases: 8.
+DLAMI_MIN_ROOT_GIB = 75
+MIN_ROOT_GIB = 8
+#: ``AWS::ImageBuilder::ImageRecipe`` ``EbsInstanceBlockDeviceSpecification.VolumeSize``:
+#: at most 16000 GiB (cfn-lint's CloudFormation schema); at least the base's root snapshot.
+ROOT_VOLUME_MAX_GIB = 16000
+DEFAULT_ROOT_VOLUME_GIB = 100
 #: Image Builder test phase timeout, minutes (ImageTestsConfiguration.TimeoutMinutes: 60-1440).
 TEST_TIMEOUT_MINUTES = 90
 
@@ -126,6 +139,7 @@ class ImageProps:
     build_instance_types: tuple[str, ...] | None = None
     schedule: str | None = None
     regions: tuple[str, ...] = ()
+    root_volume_size_gib: int = DEFAULT_ROOT_VOLUME_GIB
 
 
 @dataclass(frozen=True)
@@ -148,6 +162,7 @@ class ImagePlan:
     build_instance_types: tuple[str, ...]
     schedule: str | None
     regions: tuple[str, ...]
+    root_volume_size_gib: int = DEFAULT_ROOT_VOLUME_GIB
 
     @property
     def versions(self) -> tuple[tuple[str, str], ...]:
@@ -194,43 +209,19 @@ def recipe_version(content_hash: str) -> str:
     return f"1.{int(content_hash[:6], 16)}.{int(content_hash[6:12], 16)}"
 
 
-def _specs(v: Validator, instance_types: Sequence[str]) -> list[InstanceSpec] | None:
-    if not instance_types:
-        v.add("instance_types", [], "one or more instance types the image is for")
-        return None
-    specs: list[InstanceSpec] = []
-    for name in instance_types:
-        spec = InstanceCatalog.find(name)
-        if spec is None:
-            v.add(
-                "instance_types", name, "an instance type in the catalog (hpc_constructs.catalog)"
-            )
-            return None
-        specs.append(spec)
-    return specs
-
-
 def architecture_rule(v: Validator, specs: Sequence[InstanceSpec]) -> str | None:
     """One image serves one architecture, and either GPU or CPU types (a GPU image carries the
     NVIDIA stack, NCCL and the EFA NCCL plugin; a CPU image does not)."""
-    arches = sorted({s.architecture for s in specs})
-    if len(arches) > 1:
-        v.add(
-            "instance_types",
-            [s.instance_type for s in specs],
-            f"types of one architecture (these mix {' and '.join(arches)}): build one image per "
-            "architecture",
-        )
-        return None
-    if len({s.is_gpu for s in specs}) > 1:
-        v.add(
-            "instance_types",
-            [s.instance_type for s in specs],
-            "all GPU or all CPU types: a GPU image carries the NVIDIA driver, NCCL and the EFA "
-            "NCCL plugin, a CPU image does not; build one image for each",
-        )
-        return None
-    return arches[0]
+    before = len(v.problems)
+    arch = check_one_architecture(v, "instance_types", specs, "build one image per architecture")
+    v.require(
+        len({s.is_gpu for s in specs}) <= 1,
+        "instance_types",
+        [s.instance_type for s in specs],
+        "all GPU or all CPU types: a GPU image carries the NVIDIA driver, NCCL and the EFA "
+        "NCCL plugin, a CPU image does not; build one image for each",
+    )
+    return arch if len(v.problems) == before else None
 
 
 def base_rule(v: Validator, base: BaseKind | None, gpu: bool, pcs: bool) -> BaseKind:
@@ -315,8 +306,8 @@ def build_rules(v: Validator, props: ImageProps, architecture: str) -> None:
 
 def plan_image(v: Validator, props: ImageProps, name: str) -> ImagePlan | None:
     """The image's plan, or None with the problems in ``v``."""
-    specs = _specs(v, props.instance_types)
-    if specs is None:
+    specs = lookup_specs(v, "instance_types", props.instance_types)
+    if len(specs) != len(props.instance_types) or not specs:
         return None
     architecture = architecture_rule(v, specs)
     if architecture is None:
@@ -325,6 +316,8 @@ def plan_image(v: Validator, props: ImageProps, name: str) -> ImagePlan | None:
     base = base_rule(v, props.base, gpu, props.pcs is not None)
     installer_rules(v, props)
     build_rules(v, props, architecture)
+    low = DLAMI_MIN_ROOT_GIB if base == "deep-learning-gpu" else MIN_ROOT_GIB
+    v.in_range("root_volume_size_gib", props.root_volume_size_gib, low, ROOT_VOLUME_MAX_GIB, "GiB")
     if v.problems:
         return None
     defaults = DEFAULT_GPU_BUILD_INSTANCE_TYPES if gpu else DEFAULT_BUILD_INSTANCE_TYPES
@@ -344,6 +337,7 @@ def plan_image(v: Validator, props: ImageProps, name: str) -> ImagePlan | None:
         build_instance_types=props.build_instance_types or defaults[architecture],
         schedule=props.schedule,
         regions=props.regions,
+        root_volume_size_gib=props.root_volume_size_gib,
     )
 
 
