@@ -13,10 +13,14 @@ from typing import Protocol, runtime_checkable
 from aws_cdk import aws_ec2 as ec2
 
 from hpc_constructs.boot.plan import LUSTRE_FSTAB_OPTIONS
+from hpc_constructs.limits import LUSTRE_TCP_PORT_RANGES
 
 #: Lustre client traffic: TCP 988 (LNET) and 1018-1023, per the FSx for Lustre User Guide
 #: ("File system access control with Amazon VPC"). Nothing wider is opened.
-LUSTRE_PORTS: tuple[ec2.Port, ...] = (ec2.Port.tcp(988), ec2.Port.tcp_range(1018, 1023))
+LUSTRE_PORTS: tuple[ec2.Port, ...] = tuple(
+    ec2.Port.tcp_range(start, end) if start != end else ec2.Port.tcp(start)
+    for start, end in LUSTRE_TCP_PORT_RANGES
+)
 
 
 @runtime_checkable
