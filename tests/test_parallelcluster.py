@@ -305,20 +305,11 @@ def test_custom_amis_are_the_images_hpcimage_built(synth: Synthesized) -> None:
 
 
 def test_fails_with_an_hpcimage_not_built_on_a_parallelcluster_ami() -> None:
-    app = make_app()
-    stack = cdk.Stack(app, "NotPc", env=TEST_ENV)
-    fabric = NetworkFabric(stack, "Fabric", compute_availability_zone="us-east-2b")
+    stack, fabric = _stack_and_fabric()
     image = HpcImage(stack, "Image", instance_types=["hpc7a.96xlarge"], vpc=fabric.vpc)
+    queues = [SlurmQueue(name="cpu", compute_resources=[_cpu()])]
     with pytest.raises(HpcValidationError, match="base is a ParallelCluster AMI"):
-        ParallelCluster(
-            stack,
-            "Cluster",
-            vpc=fabric.vpc,
-            head_node_vpc_subnets=fabric.compute_subnet,
-            vpc_subnets=fabric.compute_subnet,
-            custom_ami=image.machine_image,
-            queues=[SlurmQueue(name="cpu", compute_resources=[_cpu()])],
-        )
+        _cluster(stack, fabric, queues, custom_ami=image.machine_image)
 
 
 def _custom_resource(template: dict[str, Any]) -> dict[str, Any]:
